@@ -1,0 +1,22 @@
+// Two projects: `unit` (specs beside the code: parsers, storage contract, services on a
+// real database) and `e2e` (the whole app over HTTP, and real clients).
+const moduleNameMapper = {
+  '^@wharf/packages-core(|/.*)$': '<rootDir>/libs/packages-core/src$1',
+  '^@wharf/auth(|/.*)$': '<rootDir>/libs/auth/src$1',
+  '^@wharf/api(|/.*)$': '<rootDir>/libs/api/src$1',
+  '^@wharf/registry-([a-z]+)(|/.*)$': '<rootDir>/libs/registries/$1/src$2',
+};
+const common = {
+  rootDir: __dirname,
+  moduleFileExtensions: ['js', 'json', 'ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  testEnvironment: 'node',
+  moduleNameMapper,
+};
+module.exports = {
+  testTimeout: 60000,
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+  ],
+};

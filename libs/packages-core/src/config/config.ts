@@ -1,0 +1,139 @@
+import path from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { EnvironmentVariables, SIZE_HINT } from './environment';
+import { parseByteSize, parseDuration } from './parse-byte-size';
+import { PACKAGE_TYPES, PackageType } from '../packages/package-type';
+
+export type DatabaseSettings =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'mysql'; url: string; poolSize: number };
+
+export type StorageSettings =
+  | { kind: 'fs'; root: string }
+  | {
+      kind: 's3';
+      endpoint: string;
+      bucket: string;
+      accessKey: string;
+      secretKey: string;
+      region: string;
+      serveDirect: boolean;
+      partSize: number;
+    };
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** The typed, defaulted configuration; the only view of the environment. */
+export class AppConfig {
+  readonly port: number;
+  /** Public URL without a trailing slash, used in links and auth challenges. */
+  readonly baseUrl: string;
+  readonly dataDir: string;
+  readonly database: DatabaseSettings;
+  readonly migrateOnStart: boolean;
+  readonly storage: StorageSettings;
+  /** Per-format upload limit in bytes; a missing entry means unlimited. */
+  readonly sizeLimits: ReadonlyMap<PackageType, number>;
+  /** REGISTRY_SECRET when set; otherwise a secret generated once and kept in the database. */
+  readonly secret?: string;
+  readonly logLevel: LogLevel;
+  readonly requireSignin: boolean;
+  readonly admin?: { username: string; password: string; email: string };
+  readonly cleanupIntervalSeconds: number;
+  readonly cleanupOlderThanSeconds: number;
+  readonly uploadSessionTtlSeconds: number;
+  readonly shutdownTimeoutSeconds: number;
+
+  constructor(values: Omit<AppConfig, 'sizeLimit'>) {
+    Object.assign(this, values);
+  }
+
+  /** The upload limit for a format, `undefined` when unlimited. */
+  sizeLimit(type: PackageType): number | undefined {
+    return this.sizeLimits.get(type);
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v === 'true' || v === '1');
+
+/**
+ * Validates the environment and builds the configuration. Every bad variable is named
+ * in one {@link ConfigError}, so an operator fixes them all in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const raw = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'PORT' || k.startsWith('REGISTRY_')));
+  const vars = plainToInstance(EnvironmentVariables, raw);
+  const problems = validateSync(vars).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)),
+  );
+
+  const sizeLimits = new Map<PackageType, number>();
+  const defaultLimit = vars.REGISTRY_LIMIT_SIZE_DEFAULT ? parseByteSize(vars.REGISTRY_LIMIT_SIZE_DEFAULT) : undefined;
+  for (const type of PACKAGE_TYPES) {
+    const name = `REGISTRY_LIMIT_SIZE_${type.toUpperCase()}`;
+    const text = env[name];
+    const limit = text === undefined ? defaultLimit : parseByteSize(text);
+    if (limit === null) problems.push(`${name} must be ${SIZE_HINT}`);
+    else if (limit !== undefined) sizeLimits.set(type, limit);
+  }
+
+  const dataDir = path.resolve(vars.REGISTRY_DATA_DIR ?? './data');
+  const port = vars.PORT ?? 3000;
+  const storageKind = vars.REGISTRY_STORAGE ?? 'fs';
+  if (storageKind === 's3') {
+    for (const name of ['REGISTRY_S3_ENDPOINT', 'REGISTRY_S3_BUCKET', 'REGISTRY_S3_ACCESS_KEY', 'REGISTRY_S3_SECRET_KEY'] as const) {
+      if (!vars[name]) problems.push(`${name} is required when REGISTRY_STORAGE=s3`);
+    }
+  }
+  const adminUser = vars.REGISTRY_ADMIN_USERNAME;
+  if (adminUser && !vars.REGISTRY_ADMIN_PASSWORD) problems.push('REGISTRY_ADMIN_PASSWORD is required when REGISTRY_ADMIN_USERNAME is set');
+  if (problems.length) throw new ConfigError(problems);
+
+  const dbUrl = vars.REGISTRY_DB_URL;
+  const database: DatabaseSettings =
+    dbUrl && !dbUrl.startsWith('sqlite:')
+      ? { kind: 'mysql', url: dbUrl.replace(/^mariadb:/, 'mysql:'), poolSize: vars.REGISTRY_DB_POOL_SIZE ?? 10 }
+      : { kind: 'sqlite', file: dbUrl ? path.resolve(dbUrl.replace(/^sqlite:(\/\/)?/, '')) : path.join(dataDir, 'wharf.db') };
+
+  const storage: StorageSettings =
+    storageKind === 's3'
+      ? {
+          kind: 's3',
+          endpoint: vars.REGISTRY_S3_ENDPOINT!,
+          bucket: vars.REGISTRY_S3_BUCKET!,
+          accessKey: vars.REGISTRY_S3_ACCESS_KEY!,
+          secretKey: vars.REGISTRY_S3_SECRET_KEY!,
+          region: vars.REGISTRY_S3_REGION ?? 'us-east-1',
+          serveDirect: bool(vars.REGISTRY_S3_SERVE_DIRECT, false),
+          partSize: parseByteSize(vars.REGISTRY_S3_PART_SIZE ?? '16 MiB') ?? 16 * 2 ** 20,
+        }
+      : { kind: 'fs', root: path.join(dataDir, 'blobs') };
+
+  return new AppConfig({
+    port,
+    baseUrl: (vars.REGISTRY_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    dataDir,
+    database,
+    migrateOnStart: bool(vars.REGISTRY_MIGRATE_ON_START, true),
+    storage,
+    sizeLimits,
+    secret: vars.REGISTRY_SECRET,
+    logLevel: (vars.REGISTRY_LOG_LEVEL ?? 'info') as LogLevel,
+    requireSignin: bool(vars.REGISTRY_REQUIRE_SIGNIN, false),
+    admin: adminUser
+      ? { username: adminUser, password: vars.REGISTRY_ADMIN_PASSWORD!, email: vars.REGISTRY_ADMIN_EMAIL ?? `${adminUser}@localhost` }
+      : undefined,
+    cleanupIntervalSeconds: parseDuration(vars.REGISTRY_CLEANUP_INTERVAL ?? '1h')!,
+    cleanupOlderThanSeconds: parseDuration(vars.REGISTRY_CLEANUP_OLDER_THAN ?? '24h')!,
+    uploadSessionTtlSeconds: parseDuration(vars.REGISTRY_UPLOAD_SESSION_TTL ?? '24h')!,
+    shutdownTimeoutSeconds: parseDuration(vars.REGISTRY_SHUTDOWN_TIMEOUT ?? '30s')!,
+  });
+}

@@ -1,0 +1,35 @@
+import { AccessTokenEntity } from './access-token.entity';
+import { AppSettingEntity } from './app-setting.entity';
+import { OrgMemberEntity } from './org-member.entity';
+import { PackageBlobUploadEntity } from './package-blob-upload.entity';
+import { PackageBlobEntity } from './package-blob.entity';
+import { PackageFileEntity } from './package-file.entity';
+import { PackagePropertyEntity } from './package-property.entity';
+import { PackageVersionEntity } from './package-version.entity';
+import { PackageEntity } from './package.entity';
+import { UserEntity } from './user.entity';
+
+export * from './access-token.entity';
+export * from './app-setting.entity';
+export * from './column-types';
+export * from './org-member.entity';
+export * from './package-blob-upload.entity';
+export * from './package-blob.entity';
+export * from './package-file.entity';
+export * from './package-property.entity';
+export * from './package-version.entity';
+export * from './package.entity';
+export * from './user.entity';
+
+export const ENTITIES = [
+  UserEntity,
+  OrgMemberEntity,
+  AccessTokenEntity,
+  PackageEntity,
+  PackageVersionEntity,
+  PackageFileEntity,
+  PackageBlobEntity,
+  PackagePropertyEntity,
+  PackageBlobUploadEntity,
+  AppSettingEntity,
+];

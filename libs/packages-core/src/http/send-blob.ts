@@ -1,0 +1,85 @@
+import type { Request, Response } from 'express';
+import parseRange from 'range-parser';
+import { pipeline } from 'node:stream/promises';
+import type { PackageBlobEntity } from '../entities';
+import { RegistryError, RegistryErrorCode } from '../errors/registry-error';
+import type { OpenOptions, OpenedBlob } from '../packages/package-download.service';
+
+export interface BlobResponseOptions {
+  filename?: string;
+  /** Never a type a browser renders; defaults to application/octet-stream. */
+  contentType?: string;
+  /** Seconds for Cache-Control; content-addressed files can be cached long. */
+  maxAge?: number;
+  lastModified?: Date;
+}
+
+/**
+ * Reads the Range header of a request for a blob of `size` bytes: undefined for the
+ * whole blob, a single range, or a 416. Multiple ranges are served as the whole blob,
+ * as RFC 9110 allows.
+ */
+export function requestedRange(req: Request, size: number): OpenOptions['range'] {
+  const header = req.headers.range;
+  if (!header) return undefined;
+  const ranges = parseRange(size, header, { combine: true });
+  if (ranges === -1) {
+    throw new RegistryError(RegistryErrorCode.RangeNotSatisfiable, `range ${header} is not satisfiable for ${size} bytes`, { size });
+  }
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
+  return { start: ranges[0].start, end: ranges[0].end };
+}
+
+/** Headers every served file carries. */
+export function setBlobHeaders(res: Response, blob: PackageBlobEntity, options: BlobResponseOptions): void {
+  res.setHeader('Content-Type', options.contentType ?? 'application/octet-stream');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Accept-Ranges', 'bytes');
+  res.setHeader('ETag', `"${blob.hashSha256}"`);
+  res.setHeader('Cache-Control', `private, max-age=${options.maxAge ?? 300}`);
+  res.setHeader('Last-Modified', (options.lastModified ?? new Date(blob.createdUnix * 1000)).toUTCString());
+  res.setHeader('X-Checksum-Md5', blob.hashMd5);
+  res.setHeader('X-Checksum-Sha1', blob.hashSha1);
+  res.setHeader('X-Checksum-Sha256', blob.hashSha256);
+  if (options.filename) res.setHeader('Content-Disposition', contentDisposition(options.filename));
+}
+
+/** `attachment` with an ASCII fallback and the RFC 5987 UTF-8 form. */
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+/** True (and a 304 sent) when the client's copy is current. */
+export function answerNotModified(req: Request, res: Response, etag: string, lastModified?: Date): boolean {
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  const fresh = inm
+    ? inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
+    : !!ims && !!lastModified && Math.floor(lastModified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
+  if (fresh) res.status(304).end();
+  return fresh;
+}
+
+/** Sends an opened blob: a 303 to a presigned URL, or the bytes (206 for a range). */
+export async function sendOpenedBlob(req: Request, res: Response, opened: OpenedBlob, options: BlobResponseOptions): Promise<void> {
+  if (opened.kind === 'redirect') {
+    res.redirect(303, opened.url);
+    return;
+  }
+  const { blob, range } = opened;
+  setBlobHeaders(res, blob, options);
+  if (range) {
+    res.status(206);
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
+    res.setHeader('Content-Length', String(range.end - range.start + 1));
+  } else {
+    res.setHeader('Content-Length', String(blob.size));
+  }
+  if (req.method === 'HEAD') {
+    opened.stream.destroy();
+    res.end();
+    return;
+  }
+  await pipeline(opened.stream, res);
+}

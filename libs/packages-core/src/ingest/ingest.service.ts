@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Readable, pipeline } from 'node:stream';
+import { Database } from '../database/database.service';
+import { nowUnix, PackageBlobUploadEntity } from '../entities';
+import { PayloadTooLargeError, RegistryError, RegistryErrorCode } from '../errors/registry-error';
+import { BLOB_STORAGE, BlobStorage, ByteRange, StorageUnavailableError } from '../storage/blob-storage';
+import { blobKey, generateStorageId } from '../storage/blob-keys';
+import { BlobDigests, HashingStream } from './hashing-stream';
+
+/**
+ * Bytes that are stored and hashed but not yet part of any package: the object lives at
+ * its final key (`blobs/…/<storageId>`), yet nothing references it until a package
+ * service commits it, and a `package_blob_upload` row records it so the cleanup job
+ * removes it if the process dies first.
+ */
+export interface StagedBlob extends BlobDigests {
+  readonly storageId: string;
+}
+
+export interface IngestOptions {
+  /** Byte limit (the format's configured limit); `undefined` = unlimited. */
+  limit?: number;
+  /** Content-Length the client declared, checked against the limit before reading. */
+  declaredSize?: number;
+}
+
+@Injectable()
+export class IngestService {
+  constructor(
+    private readonly db: Database,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+  ) {}
+
+  /**
+   * Reads `body` once into storage while counting and hashing it. Over the limit, or if
+   * the body fails midway, nothing is kept (no object, no row) and the error propagates
+   * ({@link PayloadTooLargeError} → 413).
+   */
+  async ingest(body: Readable, options: IngestOptions = {}): Promise<StagedBlob> {
+    const { limit, declaredSize } = options;
+    if (limit !== undefined && declaredSize !== undefined && declaredSize > limit) {
+      body.resume();
+      throw new PayloadTooLargeError(limit);
+    }
+    const storageId = generateStorageId();
+    const now = nowUnix();
+    await this.db.manager.insert(PackageBlobUploadEntity, {
+      id: storageId, bytesReceived: 0, hashState: null, purpose: 'ingest', createdUnix: now, updatedUnix: now,
+    });
+    const hasher = new HashingStream(limit);
+    // pipeline() forwards an error on either side (client abort, limit) and destroys both.
+    const piped = pipeline(body, hasher, () => undefined);
+    try {
+      await this.storage.put(blobKey(storageId), piped);
+    } catch (err) {
+      await this.forget(storageId);
+      throw asIngestError(err);
+    }
+    return { storageId, ...hasher.digests() };
+  }
+
+  /** Reads a staged blob again (second, memory-bounded pass for parsers). */
+  open(staged: StagedBlob, range?: ByteRange): Promise<Readable> {
+    return this.storage.get(blobKey(staged.storageId), range);
+  }
+
+  /** Drops a staged blob that will not be committed. Safe to call twice. */
+  async discard(staged: StagedBlob): Promise<void> {
+    await this.forget(staged.storageId);
+  }
+
+  private async forget(storageId: string): Promise<void> {
+    await this.storage.delete(blobKey(storageId));
+    await this.db.manager.delete(PackageBlobUploadEntity, { id: storageId });
+  }
+}
+
+function asIngestError(err: unknown): unknown {
+  if (err instanceof RegistryError) return err;
+  if (err instanceof StorageUnavailableError) {
+    return new RegistryError(RegistryErrorCode.Unavailable, 'blob storage is unavailable, try again shortly');
+  }
+  const code = (err as { code?: string })?.code;
+  if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
+    return new RegistryError(RegistryErrorCode.InvalidArgument, 'the upload was interrupted before it was complete');
+  }
+  return err;
+}

@@ -1,0 +1,32 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { MetricsService } from './metrics.service';
+import { ReadinessService } from './readiness.service';
+
+@Controller()
+export class OpsController {
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  // Kubernetes liveness: the process answers.
+  @Get('healthz')
+  healthz(): { status: string } {
+    return { status: 'ok' };
+  }
+
+  // Kubernetes readiness: 503 while the database or the blob store is unreachable.
+  @Get('readyz')
+  async readyz(@Res() res: Response): Promise<void> {
+    const report = await this.readiness.check();
+    res.status(report.ready ? 200 : 503).json(report);
+  }
+
+  // Prometheus scrape endpoint.
+  @Get('metrics')
+  async scrape(@Res() res: Response): Promise<void> {
+    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    res.send(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import { AppConfig } from '../config/config';
+import { Database } from '../database/database.service';
+import { PackageBlobEntity, PackageFileEntity, PackageVersionEntity } from '../entities';
+import { BLOB_STORAGE, BlobStorage, ByteRange } from '../storage/blob-storage';
+import { blobKey } from '../storage/blob-keys';
+
+export type OpenedBlob =
+  | { kind: 'redirect'; url: string; blob: PackageBlobEntity }
+  | { kind: 'stream'; blob: PackageBlobEntity; stream: Readable; range?: Required<ByteRange> };
+
+export interface OpenOptions {
+  range?: Required<ByteRange>;
+  /** Name for Content-Disposition of a presigned URL. */
+  filename?: string;
+  contentType?: string;
+  /** Count a download of the version when the file is its lead file (GET only, not HEAD). */
+  countDownload?: boolean;
+  /** HEAD: no body needed. */
+  headOnly?: boolean;
+}
+
+/** Opens stored files for download: a stream (with range), or a presigned URL when S3 serves directly. */
+@Injectable()
+export class PackageDownloadService {
+  constructor(
+    private readonly db: Database,
+    private readonly config: AppConfig,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+  ) {}
+
+  async openFile(file: PackageFileEntity, blob: PackageBlobEntity, options: OpenOptions = {}): Promise<OpenedBlob> {
+    if (file.isLead && options.countDownload && !options.headOnly) {
+      await this.db.manager.increment(PackageVersionEntity, { id: file.versionId }, 'downloadCount', 1);
+    }
+    return this.openBlob(blob, { filename: file.name, ...options });
+  }
+
+  async openBlob(blob: PackageBlobEntity, options: OpenOptions = {}): Promise<OpenedBlob> {
+    const key = blobKey(blob.storageId);
+    if (this.config.storage.kind === 's3' && this.config.storage.serveDirect && !options.headOnly) {
+      const url = await this.storage.presignedGetUrl(key, {
+        expiresSeconds: 300, filename: options.filename, contentType: options.contentType,
+      });
+      if (url) return { kind: 'redirect', url, blob };
+    }
+    if (options.headOnly) return { kind: 'stream', blob, stream: Readable.from([]), range: options.range };
+    const stream = await this.storage.get(key, options.range);
+    return { kind: 'stream', blob, stream, range: options.range };
+  }
+}

@@ -1,0 +1,290 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { Database, isForeignKeyViolation, isUniqueViolation, RetryTransaction } from '../database/database.service';
+import {
+  nowUnix, PackageBlobEntity, PackageBlobUploadEntity, PackageEntity, PackageFileEntity, PackagePropertyEntity,
+  PackageVersionEntity, PropertyRefType,
+} from '../entities';
+import { RegistryError } from '../errors/registry-error';
+import { StagedBlob } from '../ingest/ingest.service';
+import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { blobKey } from '../storage/blob-keys';
+import { FileSpec, PackageSpec, PropertyMap, VersionSpec } from './package-specs';
+
+export interface PublishResult {
+  package: PackageEntity;
+  version: PackageVersionEntity;
+  file: PackageFileEntity;
+  /** True when this call created the version. */
+  createdVersion: boolean;
+}
+
+type VersionMode = 'create' | 'create-or-reuse' | 'must-exist';
+
+/**
+ * Every write to packages: each call is one transaction, so two concurrent publishes of
+ * one version end with one success and one conflict, and a failure leaves no row and no
+ * blob behind. Staged blobs passed in are committed (or reused by sha256) on success and
+ * discarded on failure — callers never clean up after these methods.
+ */
+@Injectable()
+export class PackageService {
+  private readonly log = new Logger(PackageService.name);
+
+  constructor(
+    private readonly db: Database,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+  ) {}
+
+  /** New version with its first file; 409 when the version exists. */
+  createVersionWithFile(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
+    return this.publish(pkg, version, file, 'create');
+  }
+
+  /** Adds a file, creating package and version as needed; 409 when the file exists. */
+  createOrAddFile(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
+    return this.publish(pkg, version, file, 'create-or-reuse');
+  }
+
+  /** Adds a file to a version that must exist (404 otherwise). */
+  addFileToVersion(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
+    return this.publish(pkg, version, file, 'must-exist');
+  }
+
+  /** Creates a version without files (formats whose versions are documents, e.g. a manifest list). */
+  async createVersion(pkg: PackageSpec, version: VersionSpec): Promise<{ package: PackageEntity; version: PackageVersionEntity }> {
+    return this.db.transaction(async (em) => {
+      const p = await this.getOrCreatePackage(em, pkg);
+      const v = await this.getOrCreateVersion(em, p, version, 'create');
+      return { package: p, version: v.version };
+    });
+  }
+
+  /** Replaces a version's metadata JSON (e.g. npm deprecate). */
+  async updateVersionMetadata(versionId: number, metadata: unknown): Promise<void> {
+    await this.db.transaction((em) => em.update(PackageVersionEntity, { id: versionId }, { metadataJson: JSON.stringify(metadata) }));
+  }
+
+  /** Replaces every property of one name on a row (e.g. moving a dist-tag). */
+  async setProperty(refType: PropertyRefType, refId: number, name: string, values: string[]): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await em.delete(PackagePropertyEntity, { refType, refId, name });
+      await insertProperties(em, refType, refId, { [name]: values });
+    });
+  }
+
+  /** Deletes a file; the version goes too when it was its last file, if `dropEmptyVersion`. */
+  async deleteFile(fileId: number, dropEmptyVersion = true): Promise<void> {
+    const blobIds = await this.db.transaction(async (em) => {
+      const file = await em.findOneBy(PackageFileEntity, { id: fileId });
+      if (!file) throw RegistryError.notFound('file not found');
+      await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: file.id });
+      await em.delete(PackageFileEntity, { id: file.id });
+      if (dropEmptyVersion && (await em.countBy(PackageFileEntity, { versionId: file.versionId })) === 0) {
+        await deleteVersionRows(em, [file.versionId]);
+      }
+      return [file.blobId];
+    });
+    await this.removeUnreferencedBlobs(blobIds);
+  }
+
+  /** Deletes a version with its files and properties. */
+  async deleteVersion(versionId: number): Promise<void> {
+    const blobIds = await this.db.transaction(async (em) => {
+      if (!(await em.existsBy(PackageVersionEntity, { id: versionId }))) throw RegistryError.notFound('version not found');
+      return deleteVersionRows(em, [versionId]);
+    });
+    await this.removeUnreferencedBlobs(blobIds);
+  }
+
+  /** Deletes a package with every version. */
+  async deletePackage(packageId: number): Promise<void> {
+    const blobIds = await this.db.transaction(async (em) => {
+      if (!(await em.existsBy(PackageEntity, { id: packageId }))) throw RegistryError.notFound('package not found');
+      const versions = await em.find(PackageVersionEntity, { where: { packageId }, select: { id: true } });
+      const ids = await deleteVersionRows(em, versions.map((v) => v.id));
+      await em.delete(PackagePropertyEntity, { refType: PropertyRefType.Package, refId: packageId });
+      await em.delete(PackageEntity, { id: packageId });
+      return ids;
+    });
+    await this.removeUnreferencedBlobs(blobIds);
+  }
+
+  /**
+   * Deletes blob rows nothing references any more, then their objects. Row first: a
+   * concurrent publish that still wants the blob fails its foreign key and retries
+   * with its own staged copy, so no file can point at a deleted object.
+   */
+  async removeUnreferencedBlobs(blobIds: number[]): Promise<number> {
+    let removed = 0;
+    for (const id of new Set(blobIds)) {
+      const blob = await this.db.manager.findOneBy(PackageBlobEntity, { id });
+      if (!blob) continue;
+      try {
+        const result = await this.db.transaction((em) =>
+          em
+            .createQueryBuilder()
+            .delete()
+            .from(PackageBlobEntity)
+            .where('id = :id', { id })
+            .andWhere(`NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = :id)`)
+            .execute(),
+        );
+        if (!result.affected) continue;
+      } catch (err) {
+        if (isForeignKeyViolation(err)) continue; // referenced again meanwhile
+        throw err;
+      }
+      await this.storage.delete(blobKey(blob.storageId));
+      removed++;
+    }
+    return removed;
+  }
+
+  private async publish(pkg: PackageSpec, version: VersionSpec, file: FileSpec, mode: VersionMode): Promise<PublishResult> {
+    const staged = 'storageId' in file.blob ? file.blob : undefined;
+    let reusedExisting = false;
+    try {
+      const result = await this.db.transaction(async (em) => {
+        const p = await this.getOrCreatePackage(em, pkg);
+        const v = await this.getOrCreateVersion(em, p, version, mode);
+        const blob = await this.commitBlob(em, file.blob);
+        reusedExisting = !!staged && blob.storageId !== staged.storageId;
+        const f = await this.insertFile(em, v.version.id, blob.id, file);
+        return { package: p, version: v.version, file: f, createdVersion: v.created };
+      });
+      if (staged && reusedExisting) await this.dropStaged(staged);
+      return result;
+    } catch (err) {
+      if (staged) await this.dropStaged(staged);
+      throw err;
+    }
+  }
+
+  private async getOrCreatePackage(em: EntityManager, spec: PackageSpec): Promise<PackageEntity> {
+    const lowerName = spec.name.toLowerCase();
+    const found = await em.findOneBy(PackageEntity, { ownerId: spec.ownerId, type: spec.type, lowerName });
+    if (found) return found;
+    const row = em.create(PackageEntity, {
+      ownerId: spec.ownerId, type: spec.type, name: spec.name, lowerName,
+      semverCompatible: spec.semverCompatible ?? false, isInternal: spec.isInternal ?? false, createdUnix: nowUnix(),
+    });
+    try {
+      await em.insert(PackageEntity, row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new RetryTransaction('package created concurrently');
+      throw err;
+    }
+    await insertProperties(em, PropertyRefType.Package, row.id, spec.properties);
+    return row;
+  }
+
+  private async getOrCreateVersion(
+    em: EntityManager, pkg: PackageEntity, spec: VersionSpec, mode: VersionMode,
+  ): Promise<{ version: PackageVersionEntity; created: boolean }> {
+    const lowerVersion = spec.version.toLowerCase();
+    const found = await em.findOneBy(PackageVersionEntity, { packageId: pkg.id, lowerVersion });
+    if (found) {
+      if (mode === 'create') throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
+      return { version: found, created: false };
+    }
+    if (mode === 'must-exist') throw RegistryError.notFound(`version ${spec.version} of ${pkg.name} does not exist`);
+    const row = em.create(PackageVersionEntity, {
+      packageId: pkg.id, creatorId: spec.creatorId, version: spec.version, lowerVersion, createdUnix: nowUnix(),
+      isInternal: spec.isInternal ?? false, downloadCount: 0,
+      metadataJson: spec.metadata === undefined ? null : JSON.stringify(spec.metadata),
+    });
+    try {
+      await em.insert(PackageVersionEntity, row);
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new RetryTransaction('package removed concurrently');
+      if (!isUniqueViolation(err)) throw err;
+      if (mode === 'create') throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
+      throw new RetryTransaction('version created concurrently');
+    }
+    await insertProperties(em, PropertyRefType.Version, row.id, spec.properties);
+    return { version: row, created: true };
+  }
+
+  /** Inserts the blob row for staged bytes, or returns the row that already has that sha256. */
+  private async commitBlob(em: EntityManager, source: FileSpec['blob']): Promise<PackageBlobEntity> {
+    if (!('storageId' in source)) {
+      const existing = await em.findOneBy(PackageBlobEntity, { id: source.blobId });
+      if (!existing) throw RegistryError.notFound('blob not found');
+      return existing;
+    }
+    const existing = await em.findOneBy(PackageBlobEntity, { hashSha256: source.sha256 });
+    if (existing) return existing;
+    const row = em.create(PackageBlobEntity, {
+      storageId: source.storageId, size: source.size, hashMd5: source.md5, hashSha1: source.sha1,
+      hashSha256: source.sha256, hashSha512: source.sha512, createdUnix: nowUnix(),
+    });
+    try {
+      await em.insert(PackageBlobEntity, row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new RetryTransaction('same content stored concurrently');
+      throw err;
+    }
+    // The staged object is now a blob: the upload row must not let cleanup delete it.
+    await em.delete(PackageBlobUploadEntity, { id: source.storageId });
+    return row;
+  }
+
+  private async insertFile(em: EntityManager, versionId: number, blobId: number, spec: FileSpec): Promise<PackageFileEntity> {
+    const lowerName = spec.name.toLowerCase();
+    const compositeKey = spec.compositeKey ?? '';
+    if (spec.overwrite) {
+      const old = await em.findOneBy(PackageFileEntity, { versionId, lowerName, compositeKey });
+      if (old && old.blobId === blobId) return old;
+      if (old) {
+        await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: old.id });
+        await em.delete(PackageFileEntity, { id: old.id });
+      }
+    }
+    const row = em.create(PackageFileEntity, {
+      versionId, blobId, name: spec.name, lowerName, compositeKey, isLead: spec.isLead ?? false, createdUnix: nowUnix(),
+    });
+    try {
+      await em.insert(PackageFileEntity, row);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw RegistryError.conflict(`file ${spec.name} already exists`);
+      if (isForeignKeyViolation(err)) throw new RetryTransaction('blob or version removed concurrently');
+      throw err;
+    }
+    await insertProperties(em, PropertyRefType.File, row.id, spec.properties);
+    return row;
+  }
+
+  private async dropStaged(staged: StagedBlob): Promise<void> {
+    try {
+      const stillStaged = await this.db.manager.existsBy(PackageBlobUploadEntity, { id: staged.storageId });
+      if (!stillStaged) return; // committed as a blob (or already dropped)
+      await this.storage.delete(blobKey(staged.storageId));
+      await this.db.manager.delete(PackageBlobUploadEntity, { id: staged.storageId });
+    } catch (err) {
+      // The upload row stays, so the cleanup job removes the object later.
+      this.log.warn(`could not drop staged blob ${staged.storageId}: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function insertProperties(em: EntityManager, refType: PropertyRefType, refId: number, props?: PropertyMap): Promise<void> {
+  if (!props) return;
+  const rows = Object.entries(props).flatMap(([name, value]) =>
+    (typeof value === 'string' ? [value] : value).map((v) => ({ refType, refId, name, value: v })),
+  );
+  if (rows.length) await em.insert(PackagePropertyEntity, rows);
+}
+
+/** Deletes versions, their files and all their properties; returns the blob ids freed. */
+async function deleteVersionRows(em: EntityManager, versionIds: number[]): Promise<number[]> {
+  if (!versionIds.length) return [];
+  const files = await em.find(PackageFileEntity, { where: { versionId: In(versionIds) }, select: { id: true, blobId: true } });
+  if (files.length) {
+    await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: In(files.map((f) => f.id)) });
+    await em.delete(PackageFileEntity, { id: In(files.map((f) => f.id)) });
+  }
+  await em.delete(PackagePropertyEntity, { refType: PropertyRefType.Version, refId: In(versionIds) });
+  await em.delete(PackageVersionEntity, { id: In(versionIds) });
+  return files.map((f) => f.blobId);
+}

@@ -1,0 +1,107 @@
+import { Readable } from 'node:stream';
+
+/**
+ * The one storage interface every blob goes through. A driver is only I/O: keys are
+ * validated by {@link ValidatedBlobStorage} before a driver sees them, and keys are built
+ * only in `blob-keys.ts` (from hashes and generated ids, never from client strings).
+ *
+ * Atomicity: an object is visible under its key only once `put` has resolved; a reader
+ * never observes a partial object, and a failed or aborted `put` leaves nothing behind.
+ */
+export interface BlobStorage {
+  /** Short name for logs and metrics (`fs`, `s3`). */
+  readonly kind: string;
+
+  /**
+   * Stores the whole stream under `key`, replacing an existing object atomically.
+   * Resolves with the number of bytes written once the object is durable and visible.
+   * If `body` errors (client aborted, size limit hit) the promise rejects with that
+   * error and no object, temporary file or incomplete multipart upload remains.
+   */
+  put(key: string, body: Readable, size?: number): Promise<number>;
+
+  /**
+   * Opens the object for reading. `range` is inclusive on both ends, as in HTTP;
+   * `end` is clamped to the last byte. Rejects with {@link BlobNotFoundError} when
+   * there is no such key, {@link RangeNotSatisfiableError} when `start` ≥ size.
+   */
+  get(key: string, range?: ByteRange): Promise<Readable>;
+
+  /** Size and modification time. Rejects with {@link BlobNotFoundError}. */
+  stat(key: string): Promise<BlobStat>;
+
+  /** Deletes the object. Deleting a missing key is not an error (idempotent). */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Every key that starts with `prefix` (recursively), in lexical order, with their
+   * sizes. Used by maintenance jobs and tests, never on a request path.
+   */
+  list(prefix: string): AsyncIterable<BlobListEntry>;
+
+  /**
+   * A time-limited URL a client can GET directly, or `undefined` when the driver cannot
+   * serve directly (filesystem). `filename` becomes the response's Content-Disposition.
+   */
+  presignedGetUrl(key: string, options: PresignOptions): Promise<string | undefined>;
+
+  /** Cheap round trip proving the backend is reachable and the credentials work. */
+  ping(): Promise<void>;
+}
+
+export interface ByteRange {
+  start: number;
+  /** inclusive; omitted = to the end */
+  end?: number;
+}
+
+export interface BlobStat {
+  size: number;
+  modified: Date;
+}
+
+export interface BlobListEntry {
+  key: string;
+  size: number;
+}
+
+export interface PresignOptions {
+  expiresSeconds: number;
+  filename?: string;
+  contentType?: string;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`blob ${key} not found`);
+    this.name = 'BlobNotFoundError';
+  }
+}
+
+export class RangeNotSatisfiableError extends Error {
+  constructor(
+    readonly key: string,
+    readonly size: number,
+  ) {
+    super(`range not satisfiable for blob ${key} of ${size} bytes`);
+    this.name = 'RangeNotSatisfiableError';
+  }
+}
+
+export class InvalidBlobKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`invalid blob key ${JSON.stringify(key)}`);
+    this.name = 'InvalidBlobKeyError';
+  }
+}
+
+/** The storage backend could not be reached or refused the credentials. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** Nest injection token for the configured {@link BlobStorage}. */
+export const BLOB_STORAGE = Symbol('BLOB_STORAGE');

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobListEntry,
+  BlobNotFoundError,
+  BlobStat,
+  BlobStorage,
+  ByteRange,
+  RangeNotSatisfiableError,
+  StorageUnavailableError,
+} from './blob-storage';
+
+/** Where files are written before they are renamed into place; never a key (keys start [a-z0-9]). */
+const TMP_DIR = '.tmp';
+
+/**
+ * {@link BlobStorage} on a local directory: each key is a file under `root`, its `/`
+ * separators directories. Keys reach this driver already validated (see
+ * {@link ValidatedBlobStorage}), so joining them under `root` cannot escape it.
+ *
+ * Since a key is a path, `a` and `a/b` cannot both exist here (S3 allows it); the key
+ * layout of `blob-keys.ts` never needs that.
+ */
+export class FsBlobStorage implements BlobStorage {
+  readonly kind = 'fs';
+
+  private readonly root: string;
+
+  /** @param root the data directory; created on the first `put` or `ping` */
+  constructor(root: string) {
+    // absolute and without a trailing slash: removeEmptyParents compares prefixes
+    this.root = resolve(root);
+  }
+
+  /**
+   * Streams `body` into `<root>/.tmp/<random>`, fsyncs it, then renames it over the key:
+   * rename is atomic, so a reader sees the old object or the whole new one. On a body or
+   * write error the temporary file is deleted and the promise rejects with that error.
+   */
+  async put(key: string, body: Readable): Promise<number> {
+    const tmpDir = join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true });
+    const tmp = join(tmpDir, randomBytes(16).toString('hex'));
+    try {
+      const size = await writeDurably(tmp, body);
+      await this.moveIntoPlace(tmp, this.pathOf(key));
+      return size;
+    } catch (err) {
+      await unlinkIfPresent(tmp);
+      throw err;
+    }
+  }
+
+  /**
+   * Opens the file first and checks the range against that open file's size, so a
+   * concurrent overwrite or delete cannot make the stream disagree with the check.
+   */
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const file = await this.openFile(key);
+    try {
+      const { size } = await file.stat();
+      if (range && range.start >= size) throw new RangeNotSatisfiableError(key, size);
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? size - 1, size - 1);
+      // An empty object has no byte to name with `end`; a 0-length read is what we want.
+      if (size === 0) return closeAndEmpty(file);
+      return file.createReadStream({ start, end, autoClose: true });
+    } catch (err) {
+      await file.close();
+      throw err;
+    }
+  }
+
+  /** Size and mtime of the file; a directory (a key prefix) is not an object. */
+  async stat(key: string): Promise<BlobStat> {
+    try {
+      const s = await stat(this.pathOf(key));
+      if (!s.isFile()) throw new BlobNotFoundError(key);
+      return { size: s.size, modified: s.mtime };
+    } catch (err) {
+      throw isMissing(err) ? new BlobNotFoundError(key) : err;
+    }
+  }
+
+  /** Unlinks the file, then removes parent directories it left empty (up to the root). */
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (isMissing(err) || errorCode(err) === 'EISDIR') return;
+      throw err;
+    }
+    await this.removeEmptyParents(dirname(path));
+  }
+
+  /**
+   * Walks only the directory the prefix names (its part up to the last `/`), keeping
+   * entries whose key starts with the prefix. Siblings are visited in the order of
+   * their keys: a directory sorts as `name/`, so `a-b` (`-` < `/`) comes before `a/x`.
+   */
+  async *list(prefix: string): AsyncIterable<BlobListEntry> {
+    const cut = prefix.lastIndexOf('/') + 1;
+    const dirKey = prefix.slice(0, cut);
+    const rest = prefix.slice(cut);
+    yield* this.walk(dirKey, (name) => name.startsWith(rest) && (dirKey !== '' || name !== TMP_DIR));
+  }
+
+  /** The filesystem cannot hand out URLs; downloads stream through the service. */
+  async presignedGetUrl(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  /** Proves the root exists (creating it) and is writable by this process. */
+  async ping(): Promise<void> {
+    const tmpDir = join(this.root, TMP_DIR);
+    try {
+      await mkdir(tmpDir, { recursive: true });
+      await access(tmpDir, constants.W_OK);
+    } catch (err) {
+      throw new StorageUnavailableError(
+        `filesystem storage at ${this.root} is not writable: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  private pathOf(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async openFile(key: string): Promise<FileHandle> {
+    let file: FileHandle;
+    try {
+      file = await open(this.pathOf(key), 'r');
+    } catch (err) {
+      throw isMissing(err) ? new BlobNotFoundError(key) : err;
+    }
+    // open(2) succeeds on a directory; a key prefix is not an object
+    if (!(await file.stat()).isDirectory()) return file;
+    await file.close();
+    throw new BlobNotFoundError(key);
+  }
+
+  /**
+   * mkdir -p, rename, then fsync the directory so the new entry survives a crash. A
+   * concurrent delete may remove the just-created (still empty) parent between mkdir and
+   * rename; that ENOENT is retried.
+   */
+  private async moveIntoPlace(tmp: string, path: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dirname(path), { recursive: true });
+      try {
+        await rename(tmp, path);
+        break;
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT' || attempt === 3) throw err;
+      }
+    }
+    await fsyncDirectory(dirname(path));
+  }
+
+  private async removeEmptyParents(dir: string): Promise<void> {
+    for (let d = dir; d.length > this.root.length && d.startsWith(this.root); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch (err) {
+        // not empty (another key lives there) or already gone: stop climbing
+        if (['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes(errorCode(err) ?? '')) return;
+        throw err;
+      }
+    }
+  }
+
+  private async *walk(dirKey: string, keep: (name: string) => boolean): AsyncIterable<BlobListEntry> {
+    for (const { name, isDir } of await this.sortedEntries(dirKey)) {
+      if (!keep(name)) continue;
+      const key = dirKey + name;
+      if (isDir) {
+        yield* this.walk(`${key}/`, () => true);
+      } else {
+        const s = await stat(this.pathOf(key)).catch((err: unknown) => {
+          if (isMissing(err)) return undefined; // deleted while listing
+          throw err;
+        });
+        if (s) yield { key, size: s.size };
+      }
+    }
+  }
+
+  private async sortedEntries(dirKey: string): Promise<{ name: string; isDir: boolean }[]> {
+    let dirents;
+    try {
+      dirents = await readdir(join(this.root, ...dirKey.split('/').filter(Boolean)), {
+        withFileTypes: true,
+      });
+    } catch (err) {
+      if (isMissing(err)) return []; // nothing was ever stored under this prefix
+      throw err;
+    }
+    const entries = dirents
+      .filter((d) => d.isDirectory() || d.isFile())
+      .map((d) => ({ name: d.name, isDir: d.isDirectory() }));
+    const sortKey = (e: { name: string; isDir: boolean }) => (e.isDir ? `${e.name}/` : e.name);
+    // Keys are ASCII, so UTF-16 code-unit order is byte order, as S3 lists.
+    return entries.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : 1));
+  }
+}
+
+/** Writes `body` to a new file at `path`, fsyncs it and returns the bytes written. */
+async function writeDurably(path: string, body: Readable): Promise<number> {
+  const file = await open(path, 'wx');
+  try {
+    const out = file.createWriteStream({ autoClose: false });
+    await pipeline(body, out);
+    await file.sync();
+    return out.bytesWritten;
+  } finally {
+    await file.close();
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function closeAndEmpty(file: FileHandle): Promise<Readable> {
+  await file.close();
+  return new Readable({
+    read() {
+      this.push(null);
+    },
+  });
+}
+
+async function unlinkIfPresent(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** ENOENT, or ENOTDIR when a path component is a file (`a` exists, `a/b` asked). */
+function isMissing(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
