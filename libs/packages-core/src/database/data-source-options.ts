@@ -25,7 +25,6 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     poolSize: settings.poolSize,
     connectTimeout: 5000,
     // Fail fast when the database is gone instead of queueing requests forever.
-    acquireTimeout: 5000,
     extra: { connectionLimit: settings.poolSize, queueLimit: 200, enableKeepAlive: true },
   } as DataSourceOptions;
 }

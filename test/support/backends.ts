@@ -1,0 +1,1 @@
+export * from '@wharf/packages-core/testing/backends';
