@@ -36,5 +36,6 @@ fi
 cleanup() { if ((started_s3)); then bash scripts/s3-test-server/stop.sh >/dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 
-# Two workers: the machine has two cores, and each suite starts its own app.
+# Build first: the server-process tests run dist/ as operators do. Two workers: two cores.
+npm run -s build >/dev/null
 npx jest --maxWorkers=2 "$@"

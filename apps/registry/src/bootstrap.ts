@@ -1,15 +1,17 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { setupOpenApi } from '@wharf/api';
 import { AppConfig, JsonLogger, PlainTextErrorFilter } from '@wharf/packages-core';
 import { AppModule } from './app.module';
 
 /**
  * Builds the application (the server and the tests use the same function). Body parsing
  * is off: uploads are streams, and JSON routes parse with an explicit limit.
+ * `extraModules` mounts more modules (tests use it for probe routes).
  */
-export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+export async function createApp(config: AppConfig, extraModules: Type[] = []): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, extraModules), {
     bodyParser: false,
     logger: new JsonLogger(config.logLevel),
   });
@@ -17,6 +19,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.set('trust proxy', true);
   app.set('etag', false);
   app.useGlobalFilters(new PlainTextErrorFilter());
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Before init: the document is built from the controllers, its routes come before the API's catch-all.
+  setupOpenApi(app);
   return app;
 }

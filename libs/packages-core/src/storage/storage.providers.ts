@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { AppConfig } from '../config/config';
 import { BLOB_STORAGE, BlobStorage } from './blob-storage';
 import { FsBlobStorage } from './fs-blob-storage';
@@ -24,6 +24,15 @@ export function createBlobStorage(config: AppConfig): BlobStorage {
 
 export const blobStorageProvider: Provider = {
   provide: BLOB_STORAGE,
-  useFactory: createBlobStorage,
   inject: [AppConfig],
+  useFactory: async (config: AppConfig): Promise<BlobStorage> => {
+    const storage = createBlobStorage(config);
+    const driver = (storage as ValidatedBlobStorage).inner;
+    if (driver instanceof S3BlobStorage) {
+      // Create the bucket on first start. A failure (wrong secret, store down) must not
+      // stop the process: /readyz reports it, and the server recovers when the store does.
+      await driver.ensureBucket().catch((err: Error) => new Logger('storage').error(`cannot prepare the S3 bucket: ${err.message}`));
+    }
+    return storage;
+  },
 };

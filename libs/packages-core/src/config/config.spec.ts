@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from './config';
+import { PackageType } from '../packages/package-type';
+import { parseByteSize, parseDuration } from './parse-byte-size';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded mode: SQLite and files under ./data, port 3000', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.baseUrl).toBe('http://localhost:3000');
+    expect(config.database).toEqual({ kind: 'sqlite', file: path.resolve('data/wharf.db') });
+    expect(config.storage).toEqual({ kind: 'fs', root: path.resolve('data/blobs') });
+    expect(config.sizeLimit(PackageType.Npm)).toBeUndefined();
+    expect(config.migrateOnStart).toBe(true);
+  });
+
+  it('reads MySQL, S3, limits and durations', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      REGISTRY_BASE_URL: 'https://registry.example.com/',
+      REGISTRY_DB_URL: 'mysql://wharf:pw@db:3306/wharf',
+      REGISTRY_STORAGE: 's3',
+      REGISTRY_S3_ENDPOINT: 'http://minio:9000',
+      REGISTRY_S3_BUCKET: 'wharf-blobs',
+      REGISTRY_S3_ACCESS_KEY: 'ak',
+      REGISTRY_S3_SECRET_KEY: 'sk',
+      REGISTRY_S3_SERVE_DIRECT: 'true',
+      REGISTRY_LIMIT_SIZE_DEFAULT: '1 GiB',
+      REGISTRY_LIMIT_SIZE_NPM: '100MB',
+      REGISTRY_LIMIT_SIZE_CONTAINER: '-1',
+      REGISTRY_CLEANUP_INTERVAL: '15m',
+    });
+    expect(config.baseUrl).toBe('https://registry.example.com');
+    expect(config.database).toEqual({ kind: 'mysql', url: 'mysql://wharf:pw@db:3306/wharf', poolSize: 10 });
+    expect(config.storage).toMatchObject({ kind: 's3', bucket: 'wharf-blobs', region: 'us-east-1', serveDirect: true, partSize: 16 * 2 ** 20 });
+    expect(config.sizeLimit(PackageType.Npm)).toBe(100_000_000);
+    expect(config.sizeLimit(PackageType.Maven)).toBe(2 ** 30);
+    expect(config.sizeLimit(PackageType.Container)).toBeUndefined();
+    expect(config.cleanupIntervalSeconds).toBe(900);
+  });
+
+  it('names every bad variable and what it expects, in one error', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        PORT: 'eighty',
+        REGISTRY_STORAGE: 'floppy',
+        REGISTRY_DB_URL: 'postgres://x/y',
+        REGISTRY_LIMIT_SIZE_NPM: 'lots',
+        REGISTRY_S3_SERVE_DIRECT: 'yes please',
+        REGISTRY_SECRET: 'short',
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = error!.message;
+    expect(text).toMatch(/PORT/);
+    expect(text).toMatch(/REGISTRY_STORAGE must be fs or s3/);
+    expect(text).toMatch(/REGISTRY_DB_URL must be mysql:\/\//);
+    expect(text).toMatch(/REGISTRY_LIMIT_SIZE_NPM must be a byte size/);
+    expect(text).toMatch(/REGISTRY_S3_SERVE_DIRECT must be true or false/);
+    expect(text).toMatch(/REGISTRY_SECRET must be at least 32 characters/);
+  });
+
+  it('requires the S3 settings when REGISTRY_STORAGE=s3', () => {
+    expect(() => loadConfig({ REGISTRY_STORAGE: 's3' })).toThrow(/REGISTRY_S3_ENDPOINT is required[\s\S]*REGISTRY_S3_BUCKET is required/);
+  });
+});
+
+describe('parseByteSize / parseDuration', () => {
+  it.each([
+    ['1048576', 1048576], ['512 MiB', 512 * 2 ** 20], ['2GB', 2e9], ['1.5 KiB', 1536], ['-1', undefined], ['lots', null], ['5 XB', null],
+  ])('%s → %s', (text, expected) => expect(parseByteSize(text)).toBe(expected));
+  it.each([['90', 90], ['30s', 30], ['15m', 900], ['24h', 86400], ['7d', 604800], ['soon', null]])('%s → %s', (text, expected) =>
+    expect(parseDuration(text)).toBe(expected));
+});
