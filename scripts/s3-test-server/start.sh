@@ -302,7 +302,8 @@ wait_signed_request() {
 }
 
 start_servers() {
-  if [[ -d $S3_STATE_DIR/run ]]; then
+  # some of ours may still run (one crashed, or other settings): stop them first
+  if compgen -G "$S3_STATE_DIR/run/*.pid" >/dev/null; then
     S3_PORT=$S3_PORT S3_STATE_DIR=$S3_STATE_DIR bash "$HERE/stop.sh" >&2
   fi
   local port s t0 ms

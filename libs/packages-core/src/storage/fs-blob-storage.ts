@@ -4,7 +4,6 @@ import { access, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   BlobListEntry,
   BlobNotFoundError,
@@ -68,7 +67,7 @@ export class FsBlobStorage implements BlobStorage {
       const start = range?.start ?? 0;
       const end = Math.min(range?.end ?? size - 1, size - 1);
       // An empty object has no byte to name with `end`; a 0-length read is what we want.
-      if (size === 0) return closeAndEmpty(file);
+      if (size === 0) return await closeAndEmpty(file);
       return file.createReadStream({ start, end, autoClose: true });
     } catch (err) {
       await file.close();
@@ -108,7 +107,10 @@ export class FsBlobStorage implements BlobStorage {
     const cut = prefix.lastIndexOf('/') + 1;
     const dirKey = prefix.slice(0, cut);
     const rest = prefix.slice(cut);
-    yield* this.walk(dirKey, (name) => name.startsWith(rest) && (dirKey !== '' || name !== TMP_DIR));
+    yield* this.walk(
+      dirKey,
+      (name) => name.startsWith(rest) && (dirKey !== '' || name !== TMP_DIR),
+    );
   }
 
   /** The filesystem cannot hand out URLs; downloads stream through the service. */
@@ -177,7 +179,10 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
-  private async *walk(dirKey: string, keep: (name: string) => boolean): AsyncIterable<BlobListEntry> {
+  private async *walk(
+    dirKey: string,
+    keep: (name: string) => boolean,
+  ): AsyncIterable<BlobListEntry> {
     for (const { name, isDir } of await this.sortedEntries(dirKey)) {
       if (!keep(name)) continue;
       const key = dirKey + name;
@@ -212,14 +217,25 @@ export class FsBlobStorage implements BlobStorage {
   }
 }
 
-/** Writes `body` to a new file at `path`, fsyncs it and returns the bytes written. */
+/**
+ * Writes `body` to a new file at `path`, fsyncs it and returns the bytes written. A
+ * plain loop rather than pipeline(): a FileHandle write stream that must stay open for
+ * the fsync (autoClose: false) never emits 'close', which pipeline() waits for.
+ */
 async function writeDurably(path: string, body: Readable): Promise<number> {
   const file = await open(path, 'wx');
   try {
-    const out = file.createWriteStream({ autoClose: false });
-    await pipeline(body, out);
+    let size = 0;
+    // one chunk at a time: the body is paused while a write is pending (backpressure)
+    for await (const chunk of body) {
+      const data: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      for (let offset = 0; offset < data.length;) {
+        offset += (await file.write(data, offset)).bytesWritten;
+      }
+      size += data.length;
+    }
     await file.sync();
-    return out.bytesWritten;
+    return size;
   } finally {
     await file.close();
   }

@@ -75,8 +75,14 @@ export class S3BlobStorage implements BlobStorage {
 
   constructor(private readonly options: S3StorageOptions) {
     this.partSize = options.partSize ?? DEFAULT_PART_SIZE;
-    if (!Number.isSafeInteger(this.partSize) || this.partSize < MIN_PART_SIZE || this.partSize > MAX_PART_SIZE) {
-      throw new Error(`S3 partSize must be an integer from 5 MiB to 5 GiB, got ${options.partSize}`);
+    if (
+      !Number.isSafeInteger(this.partSize) ||
+      this.partSize < MIN_PART_SIZE ||
+      this.partSize > MAX_PART_SIZE
+    ) {
+      throw new Error(
+        `S3 partSize must be an integer from 5 MiB to 5 GiB, got ${options.partSize}`,
+      );
     }
     this.bucket = options.bucket;
     this.where = `S3 bucket ${options.bucket} at ${options.endpoint}`;
@@ -112,9 +118,16 @@ export class S3BlobStorage implements BlobStorage {
     try {
       if (!range) return await this.client.getObject(this.bucket, key);
       const end = range.end ?? OPEN_END;
-      return await this.client.getPartialObject(this.bucket, key, range.start, end - range.start + 1);
+      return await this.client.getPartialObject(
+        this.bucket,
+        key,
+        range.start,
+        end - range.start + 1,
+      );
     } catch (err) {
-      if (s3Code(err) === 'InvalidRange') throw new RangeNotSatisfiableError(key, (await this.stat(key)).size);
+      if (s3Code(err) === 'InvalidRange') {
+        throw new RangeNotSatisfiableError(key, (await this.stat(key)).size);
+      }
       throw this.translate(err, key);
     }
   }
@@ -196,8 +209,14 @@ export class S3BlobStorage implements BlobStorage {
     return data.length;
   }
 
-  private async putMultipart(key: string, first: Buffer, rest: AsyncIterator<Buffer>): Promise<number> {
-    const uploadId = await this.call(() => this.client.initiateNewMultipartUpload(this.bucket, key, {}));
+  private async putMultipart(
+    key: string,
+    first: Buffer,
+    rest: AsyncIterator<Buffer>,
+  ): Promise<number> {
+    const uploadId = await this.call(() =>
+      this.client.initiateNewMultipartUpload(this.bucket, key, {}),
+    );
     try {
       const etags: { part: number; etag: string }[] = [];
       let size = 0;
@@ -223,7 +242,10 @@ export class S3BlobStorage implements BlobStorage {
     // Content-MD5: over https minio signs UNSIGNED-PAYLOAD, so this is the integrity check
     const headers = { 'Content-MD5': createHash('md5').update(data).digest('base64') };
     const { etag } = await this.call(() =>
-      this.client.uploadPart({ bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber, headers }, data),
+      this.client.uploadPart(
+        { bucketName: this.bucket, objectName: key, uploadID: uploadId, partNumber, headers },
+        data,
+      ),
     );
     return { part: partNumber, etag };
   }
@@ -232,9 +254,9 @@ export class S3BlobStorage implements BlobStorage {
     try {
       await this.client.abortMultipartUpload(this.bucket, key, uploadId);
     } catch {
-      // The caller must see the error that failed the put, not this one. An upload
-      // that cannot be aborted (backend gone) is left to the bucket's lifecycle rule
-      // (AbortIncompleteMultipartUpload) — see the deployment docs.
+      // The caller must see the error that failed the put, not this one. An upload that
+      // cannot be aborted (backend gone) is what an AbortIncompleteMultipartUpload
+      // lifecycle rule on a production bucket exists for.
     }
   }
 
@@ -249,8 +271,10 @@ export class S3BlobStorage implements BlobStorage {
   /** minio's errors → the interface's typed errors; anything else passes unchanged. */
   private translate(err: unknown, key?: string): unknown {
     const code = s3Code(err);
-    if (key !== undefined && code !== undefined && NOT_FOUND_CODES.has(code)) return new BlobNotFoundError(key);
-    if (code !== undefined && (REFUSED_CODES.has(code) || NETWORK_CODES.has(code))) return this.unavailable(err);
+    if (key !== undefined && code !== undefined && NOT_FOUND_CODES.has(code))
+      return new BlobNotFoundError(key);
+    if (code !== undefined && (REFUSED_CODES.has(code) || NETWORK_CODES.has(code)))
+      return this.unavailable(err);
     return err;
   }
 
@@ -260,7 +284,11 @@ export class S3BlobStorage implements BlobStorage {
     if (code !== undefined && NETWORK_CODES.has(code)) reason = `unreachable (${reason})`;
     // Swift's s3api answers an unknown key with SignatureDoesNotMatch; a HEAD has no
     // body, so a bad secret on bucketExists shows up as a bare AccessDenied.
-    if (code === 'SignatureDoesNotMatch' || code === 'InvalidAccessKeyId' || code === 'AccessDenied') {
+    if (
+      code === 'SignatureDoesNotMatch' ||
+      code === 'InvalidAccessKeyId' ||
+      code === 'AccessDenied'
+    ) {
       reason = `credentials refused (${reason}); check the access key, secret key and region`;
     }
     return new StorageUnavailableError(`${this.where}: ${reason}`, { cause: err });
@@ -269,7 +297,11 @@ export class S3BlobStorage implements BlobStorage {
 
 function clientOptions(options: S3StorageOptions): ClientOptions {
   const url = new URL(options.endpoint);
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search) {
+  if (
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.pathname !== '/' ||
+    url.search
+  ) {
     throw new Error(`S3 endpoint must be http(s)://host[:port], got ${options.endpoint}`);
   }
   const useSSL = url.protocol === 'https:';
@@ -293,7 +325,10 @@ function clientOptions(options: S3StorageOptions): ClientOptions {
  * one empty buffer). Reading pauses while a part is being sent: backpressure reaches
  * the client. Returning early destroys the body.
  */
-async function* readParts(body: Readable, partSize: number): AsyncGenerator<Buffer, void, undefined> {
+async function* readParts(
+  body: Readable,
+  partSize: number,
+): AsyncGenerator<Buffer, void, undefined> {
   let chunks: Buffer[] = [];
   let length = 0;
   let yielded = false;

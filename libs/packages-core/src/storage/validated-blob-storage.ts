@@ -1,12 +1,6 @@
 import { pipeline, Readable, Transform } from 'node:stream';
 import { assertValidBlobKey, assertValidBlobPrefix } from './blob-keys';
-import {
-  BlobListEntry,
-  BlobStat,
-  BlobStorage,
-  ByteRange,
-  PresignOptions,
-} from './blob-storage';
+import { BlobListEntry, BlobStat, BlobStorage, ByteRange, PresignOptions } from './blob-storage';
 
 export interface ValidatedBlobStorageOptions {
   /**
