@@ -33,7 +33,8 @@ function generated(total: number): Readable {
 }
 
 async function main(): Promise<void> {
-  if (!backend?.available) throw new Error(`backend ${process.env.BENCH_BACKEND} is not configured`);
+  if (!backend?.available)
+    throw new Error(`backend ${process.env.BENCH_BACKEND} is not configured`);
   const ctx = await createCoreTestContext(backend);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
     let t0 = performance.now();
     const staged = await ctx.ingest.ingest(generated(size));
     const result = await ctx.packages.createVersionWithFile(
-      { ownerId: owner.id, type: PackageType.Generic, name: 'big' }, { version: '1', creatorId: owner.id },
+      { ownerId: owner.id, type: PackageType.Generic, name: 'big' },
+      { version: '1', creatorId: owner.id },
       { name: 'big.bin', blob: staged },
     );
     const ingestSeconds = (performance.now() - t0) / 1000;
@@ -55,16 +57,18 @@ async function main(): Promise<void> {
     if (opened.kind === 'stream') for await (const c of opened.stream) read += (c as Buffer).length;
     const downloadSeconds = (performance.now() - t0) / 1000;
     const mb = size / MiB;
-    console.log(JSON.stringify({
-      backend: backend.name,
-      sizeMiB: mb,
-      ingestMiBps: +(mb / ingestSeconds).toFixed(1),
-      downloadMiBps: +(mb / downloadSeconds).toFixed(1),
-      baselineRssMiB: +(baseline / MiB).toFixed(1),
-      peakRssIngestMiB: +(ingestPeak / MiB).toFixed(1),
-      peakRssMiB: +(peak / MiB).toFixed(1),
-      bytesReadBack: read,
-    }));
+    console.log(
+      JSON.stringify({
+        backend: backend.name,
+        sizeMiB: mb,
+        ingestMiBps: +(mb / ingestSeconds).toFixed(1),
+        downloadMiBps: +(mb / downloadSeconds).toFixed(1),
+        baselineRssMiB: +(baseline / MiB).toFixed(1),
+        peakRssIngestMiB: +(ingestPeak / MiB).toFixed(1),
+        peakRssMiB: +(peak / MiB).toFixed(1),
+        bytesReadBack: read,
+      }),
+    );
     if (read !== size) throw new Error(`read back ${read} bytes, expected ${size}`);
   } finally {
     clearInterval(sampler);

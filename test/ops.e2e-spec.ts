@@ -25,7 +25,9 @@ describeEachBackend('operational endpoints', (backend) => {
     await request(t.url).get('/healthz').expect(200);
     const res = await request(t.url).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.text).toMatch(/wharf_http_requests_total\{method="GET",route="\/healthz",format="none",status="200"\} \d+/);
+    expect(res.text).toMatch(
+      /wharf_http_requests_total\{method="GET",route="\/healthz",format="none",status="200"\} \d+/,
+    );
     expect(res.text).toMatch(/wharf_http_request_duration_seconds_bucket/);
     expect(res.text).toMatch(/^wharf_blobs_stored 0$/m);
   });
@@ -33,7 +35,10 @@ describeEachBackend('operational endpoints', (backend) => {
   it('every response carries a request id; a sane incoming one is kept', async () => {
     const res = await request(t.url).get('/healthz').set('X-Request-Id', 'abc-123').expect(200);
     expect(res.headers['x-request-id']).toBe('abc-123');
-    const other = await request(t.url).get('/healthz').set('X-Request-Id', 'bad id with spaces').expect(200);
+    const other = await request(t.url)
+      .get('/healthz')
+      .set('X-Request-Id', 'bad id with spaces')
+      .expect(200);
     expect(other.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

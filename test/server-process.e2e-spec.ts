@@ -19,7 +19,10 @@ interface Running {
 }
 
 function run(env: Record<string, string>, args: string[] = []): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -49,7 +52,12 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('refuses to start on a bad configuration, naming each bad variable', async () => {
-    const proc = run({ REGISTRY_DATA_DIR: dataDir, PORT: 'x', REGISTRY_STORAGE: 'tape', REGISTRY_LIMIT_SIZE_PYPI: 'huge' });
+    const proc = run({
+      REGISTRY_DATA_DIR: dataDir,
+      PORT: 'x',
+      REGISTRY_STORAGE: 'tape',
+      REGISTRY_LIMIT_SIZE_PYPI: 'huge',
+    });
     expect(await proc.exited).toBe(2);
     expect(proc.output()).toMatch(/invalid configuration/);
     expect(proc.output()).toMatch(/REGISTRY_STORAGE must be fs or s3/);
@@ -68,7 +76,9 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
       expect((await waitFor(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${p}/readyz`);
       expect(await ready.json()).toEqual({ ready: true, database: 'ok', storage: 'ok' });
-      expect(await (await fetch(`http://127.0.0.1:${p}/metrics`)).text()).toMatch(/wharf_http_requests_total/);
+      expect(await (await fetch(`http://127.0.0.1:${p}/metrics`)).text()).toMatch(
+        /wharf_http_requests_total/,
+      );
     } finally {
       server.child.kill('SIGTERM');
     }
@@ -76,26 +86,35 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
   });
 });
 
-describeIf(existsSync(MAIN) && MYSQL_S3.available, `the built server and ${MYSQL_S3.missing}`, 'server process on MySQL + S3', () => {
-  it('reports a wrong S3 secret at start-up: a log line and /readyz 503, while /healthz stays up', async () => {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-proc-'));
-    const provisioned = await MYSQL_S3.provision(dataDir);
-    const p = port();
-    const server = run({ ...provisioned.env, REGISTRY_S3_SECRET_KEY: 'definitely-not-the-secret', PORT: p });
-    try {
-      expect((await waitFor(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
-      const ready = await fetch(`http://127.0.0.1:${p}/readyz`);
-      expect(ready.status).toBe(503);
-      const body = (await ready.json()) as { database: string; storage: string };
-      expect(body.database).toBe('ok');
-      expect(body.storage).toMatch(/SignatureDoesNotMatch|signature|credentials/i);
-      expect(server.output()).toMatch(/"level":"error".*not ready/);
-      expect(server.output()).not.toContain('definitely-not-the-secret');
-    } finally {
-      server.child.kill('SIGTERM');
-      await server.exited;
-      await provisioned.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
+describeIf(
+  existsSync(MAIN) && MYSQL_S3.available,
+  `the built server and ${MYSQL_S3.missing}`,
+  'server process on MySQL + S3',
+  () => {
+    it('reports a wrong S3 secret at start-up: a log line and /readyz 503, while /healthz stays up', async () => {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-proc-'));
+      const provisioned = await MYSQL_S3.provision(dataDir);
+      const p = port();
+      const server = run({
+        ...provisioned.env,
+        REGISTRY_S3_SECRET_KEY: 'definitely-not-the-secret',
+        PORT: p,
+      });
+      try {
+        expect((await waitFor(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
+        const ready = await fetch(`http://127.0.0.1:${p}/readyz`);
+        expect(ready.status).toBe(503);
+        const body = (await ready.json()) as { database: string; storage: string };
+        expect(body.database).toBe('ok');
+        expect(body.storage).toMatch(/SignatureDoesNotMatch|signature|credentials/i);
+        expect(server.output()).toMatch(/"level":"error".*not ready/);
+        expect(server.output()).not.toContain('definitely-not-the-secret');
+      } finally {
+        server.child.kill('SIGTERM');
+        await server.exited;
+        await provisioned.dispose();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  },
+);

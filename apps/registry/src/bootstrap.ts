@@ -10,11 +10,17 @@ import { AppModule } from './app.module';
  * is off: uploads are streams, and JSON routes parse with an explicit limit.
  * `extraModules` mounts more modules (tests use it for probe routes).
  */
-export async function createApp(config: AppConfig, extraModules: Type[] = []): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, extraModules), {
-    bodyParser: false,
-    logger: new JsonLogger(config.logLevel),
-  });
+export async function createApp(
+  config: AppConfig,
+  extraModules: Type[] = [],
+): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot(config, extraModules),
+    {
+      bodyParser: false,
+      logger: new JsonLogger(config.logLevel),
+    },
+  );
   app.disable('x-powered-by');
   app.set('trust proxy', true);
   app.set('etag', false);

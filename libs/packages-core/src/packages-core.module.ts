@@ -1,4 +1,13 @@
-import { DynamicModule, Global, Inject, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Provider } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  MiddlewareConsumer,
+  Module,
+  NestModule,
+  OnApplicationShutdown,
+  Provider,
+} from '@nestjs/common';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DataSource } from 'typeorm';
@@ -24,7 +33,8 @@ const dataSourceProvider: Provider = {
   provide: DataSource,
   inject: [AppConfig],
   useFactory: async (config: AppConfig) => {
-    if (config.database.kind === 'sqlite') mkdirSync(path.dirname(config.database.file), { recursive: true });
+    if (config.database.kind === 'sqlite')
+      mkdirSync(path.dirname(config.database.file), { recursive: true });
     const dataSource = new DataSource(buildDataSourceOptions(config.database));
     await dataSource.initialize();
     if (config.migrateOnStart) await runMigrations(dataSource);
@@ -33,8 +43,15 @@ const dataSourceProvider: Provider = {
 };
 
 const SERVICES = [
-  Database, SecretService, IngestService, PackageService, PackageQueryService, PackageDownloadService, CleanupService,
-  MetricsService, ReadinessService,
+  Database,
+  SecretService,
+  IngestService,
+  PackageService,
+  PackageQueryService,
+  PackageDownloadService,
+  CleanupService,
+  MetricsService,
+  ReadinessService,
 ];
 
 /**
@@ -50,7 +67,12 @@ export class PackagesCoreModule implements NestModule, OnApplicationShutdown {
     return {
       module: PackagesCoreModule,
       controllers: [OpsController],
-      providers: [{ provide: AppConfig, useValue: config }, dataSourceProvider, blobStorageProvider, ...SERVICES],
+      providers: [
+        { provide: AppConfig, useValue: config },
+        dataSourceProvider,
+        blobStorageProvider,
+        ...SERVICES,
+      ],
       exports: [AppConfig, DataSource, BLOB_STORAGE, ...SERVICES],
     };
   }

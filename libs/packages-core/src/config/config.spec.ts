@@ -31,8 +31,18 @@ describe('loadConfig', () => {
       REGISTRY_CLEANUP_INTERVAL: '15m',
     });
     expect(config.baseUrl).toBe('https://registry.example.com');
-    expect(config.database).toEqual({ kind: 'mysql', url: 'mysql://wharf:pw@db:3306/wharf', poolSize: 10 });
-    expect(config.storage).toMatchObject({ kind: 's3', bucket: 'wharf-blobs', region: 'us-east-1', serveDirect: true, partSize: 16 * 2 ** 20 });
+    expect(config.database).toEqual({
+      kind: 'mysql',
+      url: 'mysql://wharf:pw@db:3306/wharf',
+      poolSize: 10,
+    });
+    expect(config.storage).toMatchObject({
+      kind: 's3',
+      bucket: 'wharf-blobs',
+      region: 'us-east-1',
+      serveDirect: true,
+      partSize: 16 * 2 ** 20,
+    });
     expect(config.sizeLimit(PackageType.Npm)).toBe(100_000_000);
     expect(config.sizeLimit(PackageType.Maven)).toBe(2 ** 30);
     expect(config.sizeLimit(PackageType.Container)).toBeUndefined();
@@ -64,14 +74,28 @@ describe('loadConfig', () => {
   });
 
   it('requires the S3 settings when REGISTRY_STORAGE=s3', () => {
-    expect(() => loadConfig({ REGISTRY_STORAGE: 's3' })).toThrow(/REGISTRY_S3_ENDPOINT is required[\s\S]*REGISTRY_S3_BUCKET is required/);
+    expect(() => loadConfig({ REGISTRY_STORAGE: 's3' })).toThrow(
+      /REGISTRY_S3_ENDPOINT is required[\s\S]*REGISTRY_S3_BUCKET is required/,
+    );
   });
 });
 
 describe('parseByteSize / parseDuration', () => {
   it.each([
-    ['1048576', 1048576], ['512 MiB', 512 * 2 ** 20], ['2GB', 2e9], ['1.5 KiB', 1536], ['-1', undefined], ['lots', null], ['5 XB', null],
+    ['1048576', 1048576],
+    ['512 MiB', 512 * 2 ** 20],
+    ['2GB', 2e9],
+    ['1.5 KiB', 1536],
+    ['-1', undefined],
+    ['lots', null],
+    ['5 XB', null],
   ])('%s → %s', (text, expected) => expect(parseByteSize(text)).toBe(expected));
-  it.each([['90', 90], ['30s', 30], ['15m', 900], ['24h', 86400], ['7d', 604800], ['soon', null]])('%s → %s', (text, expected) =>
-    expect(parseDuration(text)).toBe(expected));
+  it.each([
+    ['90', 90],
+    ['30s', 30],
+    ['15m', 900],
+    ['24h', 86400],
+    ['7d', 604800],
+    ['soon', null],
+  ])('%s → %s', (text, expected) => expect(parseDuration(text)).toBe(expected));
 });

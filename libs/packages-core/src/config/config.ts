@@ -6,8 +6,7 @@ import { parseByteSize, parseDuration } from './parse-byte-size';
 import { PACKAGE_TYPES, PackageType } from '../packages/package-type';
 
 export type DatabaseSettings =
-  | { kind: 'sqlite'; file: string }
-  | { kind: 'mysql'; url: string; poolSize: number };
+  { kind: 'sqlite'; file: string } | { kind: 'mysql'; url: string; poolSize: number };
 
 export type StorageSettings =
   | { kind: 'fs'; root: string }
@@ -62,21 +61,28 @@ export class ConfigError extends Error {
   }
 }
 
-const bool = (v: string | undefined, dflt: boolean) => (v === undefined ? dflt : v === 'true' || v === '1');
+const bool = (v: string | undefined, dflt: boolean) =>
+  v === undefined ? dflt : v === 'true' || v === '1';
 
 /**
  * Validates the environment and builds the configuration. Every bad variable is named
  * in one {@link ConfigError}, so an operator fixes them all in one go.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const raw = Object.fromEntries(Object.entries(env).filter(([k]) => k === 'PORT' || k.startsWith('REGISTRY_')));
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([k]) => k === 'PORT' || k.startsWith('REGISTRY_')),
+  );
   const vars = plainToInstance(EnvironmentVariables, raw);
   const problems = validateSync(vars).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`)),
+    Object.values(e.constraints ?? {}).map((m) =>
+      m.startsWith(e.property) ? m : `${e.property}: ${m}`,
+    ),
   );
 
   const sizeLimits = new Map<PackageType, number>();
-  const defaultLimit = vars.REGISTRY_LIMIT_SIZE_DEFAULT ? parseByteSize(vars.REGISTRY_LIMIT_SIZE_DEFAULT) : undefined;
+  const defaultLimit = vars.REGISTRY_LIMIT_SIZE_DEFAULT
+    ? parseByteSize(vars.REGISTRY_LIMIT_SIZE_DEFAULT)
+    : undefined;
   for (const type of PACKAGE_TYPES) {
     const name = `REGISTRY_LIMIT_SIZE_${type.toUpperCase()}`;
     const text = env[name];
@@ -89,19 +95,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = vars.PORT ?? 3000;
   const storageKind = vars.REGISTRY_STORAGE ?? 'fs';
   if (storageKind === 's3') {
-    for (const name of ['REGISTRY_S3_ENDPOINT', 'REGISTRY_S3_BUCKET', 'REGISTRY_S3_ACCESS_KEY', 'REGISTRY_S3_SECRET_KEY'] as const) {
+    for (const name of [
+      'REGISTRY_S3_ENDPOINT',
+      'REGISTRY_S3_BUCKET',
+      'REGISTRY_S3_ACCESS_KEY',
+      'REGISTRY_S3_SECRET_KEY',
+    ] as const) {
       if (!vars[name]) problems.push(`${name} is required when REGISTRY_STORAGE=s3`);
     }
   }
   const adminUser = vars.REGISTRY_ADMIN_USERNAME;
-  if (adminUser && !vars.REGISTRY_ADMIN_PASSWORD) problems.push('REGISTRY_ADMIN_PASSWORD is required when REGISTRY_ADMIN_USERNAME is set');
+  if (adminUser && !vars.REGISTRY_ADMIN_PASSWORD)
+    problems.push('REGISTRY_ADMIN_PASSWORD is required when REGISTRY_ADMIN_USERNAME is set');
   if (problems.length) throw new ConfigError(problems);
 
   const dbUrl = vars.REGISTRY_DB_URL;
   const database: DatabaseSettings =
     dbUrl && !dbUrl.startsWith('sqlite:')
-      ? { kind: 'mysql', url: dbUrl.replace(/^mariadb:/, 'mysql:'), poolSize: vars.REGISTRY_DB_POOL_SIZE ?? 10 }
-      : { kind: 'sqlite', file: dbUrl ? path.resolve(dbUrl.replace(/^sqlite:(\/\/)?/, '')) : path.join(dataDir, 'wharf.db') };
+      ? {
+          kind: 'mysql',
+          url: dbUrl.replace(/^mariadb:/, 'mysql:'),
+          poolSize: vars.REGISTRY_DB_POOL_SIZE ?? 10,
+        }
+      : {
+          kind: 'sqlite',
+          file: dbUrl
+            ? path.resolve(dbUrl.replace(/^sqlite:(\/\/)?/, ''))
+            : path.join(dataDir, 'wharf.db'),
+        };
 
   const storage: StorageSettings =
     storageKind === 's3'
@@ -129,7 +150,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: (vars.REGISTRY_LOG_LEVEL ?? 'info') as LogLevel,
     requireSignin: bool(vars.REGISTRY_REQUIRE_SIGNIN, false),
     admin: adminUser
-      ? { username: adminUser, password: vars.REGISTRY_ADMIN_PASSWORD!, email: vars.REGISTRY_ADMIN_EMAIL ?? `${adminUser}@localhost` }
+      ? {
+          username: adminUser,
+          password: vars.REGISTRY_ADMIN_PASSWORD!,
+          email: vars.REGISTRY_ADMIN_EMAIL ?? `${adminUser}@localhost`,
+        }
       : undefined,
     cleanupIntervalSeconds: parseDuration(vars.REGISTRY_CLEANUP_INTERVAL ?? '1h')!,
     cleanupOlderThanSeconds: parseDuration(vars.REGISTRY_CLEANUP_OLDER_THAN ?? '24h')!,

@@ -24,78 +24,132 @@ const DURATION_HINT = 'a duration such as 90, 30s, 15m, 24h or 7d';
  * `config.ts`, since their names come from the package type list.
  */
 export class EnvironmentVariables {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'REGISTRY_BASE_URL must be an absolute http(s) URL such as https://registry.example.com' })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    {
+      message:
+        'REGISTRY_BASE_URL must be an absolute http(s) URL such as https://registry.example.com',
+    },
+  )
   REGISTRY_BASE_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REGISTRY_DATA_DIR?: string;
 
-  @IsOptional() @Matches(/^(mysql|mariadb):\/\/[^/]+\/[A-Za-z0-9_$-]+(\?.*)?$|^sqlite:.+$/, { message: 'REGISTRY_DB_URL must be mysql://user:password@host:port/database or sqlite:<path>' })
+  @IsOptional()
+  @Matches(/^(mysql|mariadb):\/\/[^/]+\/[A-Za-z0-9_$-]+(\?.*)?$|^sqlite:.+$/, {
+    message: 'REGISTRY_DB_URL must be mysql://user:password@host:port/database or sqlite:<path>',
+  })
   REGISTRY_DB_URL?: string;
 
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   REGISTRY_DB_POOL_SIZE?: number;
 
-  @IsOptional() @IsBooleanString({ message: 'REGISTRY_MIGRATE_ON_START must be true or false' })
+  @IsOptional()
+  @IsBooleanString({ message: 'REGISTRY_MIGRATE_ON_START must be true or false' })
   REGISTRY_MIGRATE_ON_START?: string;
 
-  @IsOptional() @IsIn(['fs', 's3'], { message: 'REGISTRY_STORAGE must be fs or s3' })
+  @IsOptional()
+  @IsIn(['fs', 's3'], { message: 'REGISTRY_STORAGE must be fs or s3' })
   REGISTRY_STORAGE?: string;
 
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'REGISTRY_S3_ENDPOINT must be an http(s) URL such as http://minio:9000' })
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'REGISTRY_S3_ENDPOINT must be an http(s) URL such as http://minio:9000' },
+  )
   REGISTRY_S3_ENDPOINT?: string;
 
-  @IsOptional() @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'REGISTRY_S3_BUCKET must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)' })
+  @IsOptional()
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+    message:
+      'REGISTRY_S3_BUCKET must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)',
+  })
   REGISTRY_S3_BUCKET?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   REGISTRY_S3_ACCESS_KEY?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   REGISTRY_S3_SECRET_KEY?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   REGISTRY_S3_REGION?: string;
 
-  @IsOptional() @IsBooleanString({ message: 'REGISTRY_S3_SERVE_DIRECT must be true or false' })
+  @IsOptional()
+  @IsBooleanString({ message: 'REGISTRY_S3_SERVE_DIRECT must be true or false' })
   REGISTRY_S3_SERVE_DIRECT?: string;
 
-  @IsOptional() @Matches(SIZE, { message: `REGISTRY_S3_PART_SIZE must be ${SIZE_HINT}` })
+  @IsOptional()
+  @Matches(SIZE, { message: `REGISTRY_S3_PART_SIZE must be ${SIZE_HINT}` })
   REGISTRY_S3_PART_SIZE?: string;
 
-  @IsOptional() @Matches(SIZE, { message: `REGISTRY_LIMIT_SIZE_DEFAULT must be ${SIZE_HINT}` })
+  @IsOptional()
+  @Matches(SIZE, { message: `REGISTRY_LIMIT_SIZE_DEFAULT must be ${SIZE_HINT}` })
   REGISTRY_LIMIT_SIZE_DEFAULT?: string;
 
-  @IsOptional() @IsString() @MinLength(32, { message: 'REGISTRY_SECRET must be at least 32 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'REGISTRY_SECRET must be at least 32 characters' })
   REGISTRY_SECRET?: string;
 
-  @IsOptional() @IsIn(['debug', 'info', 'warn', 'error', 'silent'], { message: 'REGISTRY_LOG_LEVEL must be debug, info, warn, error or silent' })
+  @IsOptional()
+  @IsIn(['debug', 'info', 'warn', 'error', 'silent'], {
+    message: 'REGISTRY_LOG_LEVEL must be debug, info, warn, error or silent',
+  })
   REGISTRY_LOG_LEVEL?: string;
 
-  @IsOptional() @IsBooleanString({ message: 'REGISTRY_REQUIRE_SIGNIN must be true or false' })
+  @IsOptional()
+  @IsBooleanString({ message: 'REGISTRY_REQUIRE_SIGNIN must be true or false' })
   REGISTRY_REQUIRE_SIGNIN?: string;
 
-  @IsOptional() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/, { message: 'REGISTRY_ADMIN_USERNAME must be 1-39 letters, digits, _ . -' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}$/, {
+    message: 'REGISTRY_ADMIN_USERNAME must be 1-39 letters, digits, _ . -',
+  })
   REGISTRY_ADMIN_USERNAME?: string;
 
-  @IsOptional() @IsString() @MinLength(8, { message: 'REGISTRY_ADMIN_PASSWORD must be at least 8 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'REGISTRY_ADMIN_PASSWORD must be at least 8 characters' })
   REGISTRY_ADMIN_PASSWORD?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REGISTRY_ADMIN_EMAIL?: string;
 
-  @IsOptional() @Matches(DURATION, { message: `REGISTRY_CLEANUP_INTERVAL must be ${DURATION_HINT}` })
+  @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_CLEANUP_INTERVAL must be ${DURATION_HINT}` })
   REGISTRY_CLEANUP_INTERVAL?: string;
 
-  @IsOptional() @Matches(DURATION, { message: `REGISTRY_CLEANUP_OLDER_THAN must be ${DURATION_HINT}` })
+  @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_CLEANUP_OLDER_THAN must be ${DURATION_HINT}` })
   REGISTRY_CLEANUP_OLDER_THAN?: string;
 
-  @IsOptional() @Matches(DURATION, { message: `REGISTRY_UPLOAD_SESSION_TTL must be ${DURATION_HINT}` })
+  @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_UPLOAD_SESSION_TTL must be ${DURATION_HINT}` })
   REGISTRY_UPLOAD_SESSION_TTL?: string;
 
-  @IsOptional() @Matches(DURATION, { message: `REGISTRY_SHUTDOWN_TIMEOUT must be ${DURATION_HINT}` })
+  @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_SHUTDOWN_TIMEOUT must be ${DURATION_HINT}` })
   REGISTRY_SHUTDOWN_TIMEOUT?: string;
 }

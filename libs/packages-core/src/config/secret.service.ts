@@ -31,12 +31,16 @@ export class SecretService {
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // another replica generated it first: use theirs
-      return (this.cached = (await this.db.manager.findOneByOrFail(AppSettingEntity, { name: SETTING })).value);
+      return (this.cached = (
+        await this.db.manager.findOneByOrFail(AppSettingEntity, { name: SETTING })
+      ).value);
     }
   }
 
   /** A purpose-specific key (e.g. `container-jwt`), so one secret never signs two kinds of thing. */
   async deriveKey(purpose: string): Promise<Buffer> {
-    return createHmac('sha256', await this.secret()).update(`wharf:${purpose}`).digest();
+    return createHmac('sha256', await this.secret())
+      .update(`wharf:${purpose}`)
+      .digest();
   }
 }

@@ -5,7 +5,13 @@ import { MIGRATIONS } from '../migrations';
 
 /** TypeORM options for either database, from the same entities and migrations. */
 export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+  } as const;
   if (settings.kind === 'sqlite') {
     return {
       ...common,

@@ -8,26 +8,46 @@ const MYSQL_FK_CHILD_EXISTS = 1451;
 const MYSQL_DEADLOCK = 1213;
 const MYSQL_LOCK_WAIT_TIMEOUT = 1205;
 const CONNECTION_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'POOL_CLOSED', 'ERR_POOL_CLOSED', 'ER_SERVER_SHUTDOWN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'POOL_CLOSED',
+  'ERR_POOL_CLOSED',
+  'ER_SERVER_SHUTDOWN',
 ]);
 
 type DriverError = { code?: string; errno?: number; message?: string };
 
 function driverError(err: unknown): DriverError | undefined {
   if (err instanceof QueryFailedError) return err.driverError as DriverError;
-  if (err && typeof err === 'object' && ('code' in err || 'errno' in err)) return err as DriverError;
+  if (err && typeof err === 'object' && ('code' in err || 'errno' in err))
+    return err as DriverError;
   return undefined;
 }
 
 export function isUniqueViolation(err: unknown): boolean {
   const e = driverError(err);
-  return !!e && (e.errno === MYSQL_DUPLICATE || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
+  return (
+    !!e &&
+    (e.errno === MYSQL_DUPLICATE ||
+      e.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+      e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+  );
 }
 
 export function isForeignKeyViolation(err: unknown): boolean {
   const e = driverError(err);
-  return !!e && (e.errno === MYSQL_FK_PARENT_MISSING || e.errno === MYSQL_FK_CHILD_EXISTS || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY');
+  return (
+    !!e &&
+    (e.errno === MYSQL_FK_PARENT_MISSING ||
+      e.errno === MYSQL_FK_CHILD_EXISTS ||
+      e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY')
+  );
 }
 
 /**
@@ -45,14 +65,19 @@ export class RetryTransaction extends Error {
 function isRetryable(err: unknown): boolean {
   if (err instanceof RetryTransaction) return true;
   const e = driverError(err);
-  return !!e && (e.errno === MYSQL_DEADLOCK || e.errno === MYSQL_LOCK_WAIT_TIMEOUT || e.code === 'SQLITE_BUSY');
+  return (
+    !!e &&
+    (e.errno === MYSQL_DEADLOCK || e.errno === MYSQL_LOCK_WAIT_TIMEOUT || e.code === 'SQLITE_BUSY')
+  );
 }
 
 export function isConnectionError(err: unknown): boolean {
   const e = driverError(err);
   if (e?.code && CONNECTION_CODES.has(e.code)) return true;
   const message = err instanceof Error ? err.message : '';
-  return /Pool is closed|Connection lost|connect ETIMEDOUT|Timeout acquiring a connection|Can't add new command when connection is in closed state/i.test(message);
+  return /Pool is closed|Connection lost|connect ETIMEDOUT|Timeout acquiring a connection|Can't add new command when connection is in closed state/i.test(
+    message,
+  );
 }
 
 /**
@@ -103,7 +128,10 @@ export class Database {
 /** Connection failures become 503s; everything else passes through unchanged. */
 export function translateDatabaseError(err: unknown): unknown {
   if (isConnectionError(err)) {
-    return new RegistryError(RegistryErrorCode.Unavailable, 'the database is unavailable, try again shortly');
+    return new RegistryError(
+      RegistryErrorCode.Unavailable,
+      'the database is unavailable, try again shortly',
+    );
   }
   return err;
 }

@@ -15,7 +15,8 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   await runner.connect();
   try {
     const [row] = await runner.query('SELECT GET_LOCK(?, 300) AS locked', [LOCK]);
-    if (Number(row.locked) !== 1) throw new Error('timed out waiting for another process to finish migrating');
+    if (Number(row.locked) !== 1)
+      throw new Error('timed out waiting for another process to finish migrating');
     try {
       return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
     } finally {

@@ -6,7 +6,8 @@ import { ValueTransformer } from 'typeorm';
  */
 export const bigintNumber: ValueTransformer = {
   to: (value: number | null | undefined) => value,
-  from: (value: string | number | null) => (value === null || value === undefined ? value : Number(value)),
+  from: (value: string | number | null) =>
+    value === null || value === undefined ? value : Number(value),
 };
 
 /** Seconds since the epoch, the unit of every `*_unix` column. */

@@ -24,20 +24,31 @@ export function requestedRange(req: Request, size: number): OpenOptions['range']
   if (!header) return undefined;
   const ranges = parseRange(size, header, { combine: true });
   if (ranges === -1) {
-    throw new RegistryError(RegistryErrorCode.RangeNotSatisfiable, `range ${header} is not satisfiable for ${size} bytes`, { size });
+    throw new RegistryError(
+      RegistryErrorCode.RangeNotSatisfiable,
+      `range ${header} is not satisfiable for ${size} bytes`,
+      { size },
+    );
   }
   if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
   return { start: ranges[0].start, end: ranges[0].end };
 }
 
 /** Headers every served file carries. */
-export function setBlobHeaders(res: Response, blob: PackageBlobEntity, options: BlobResponseOptions): void {
+export function setBlobHeaders(
+  res: Response,
+  blob: PackageBlobEntity,
+  options: BlobResponseOptions,
+): void {
   res.setHeader('Content-Type', options.contentType ?? 'application/octet-stream');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('ETag', `"${blob.hashSha256}"`);
   res.setHeader('Cache-Control', `private, max-age=${options.maxAge ?? 300}`);
-  res.setHeader('Last-Modified', (options.lastModified ?? new Date(blob.createdUnix * 1000)).toUTCString());
+  res.setHeader(
+    'Last-Modified',
+    (options.lastModified ?? new Date(blob.createdUnix * 1000)).toUTCString(),
+  );
   res.setHeader('X-Checksum-Md5', blob.hashMd5);
   res.setHeader('X-Checksum-Sha1', blob.hashSha1);
   res.setHeader('X-Checksum-Sha256', blob.hashSha256);
@@ -51,18 +62,30 @@ export function contentDisposition(filename: string): string {
 }
 
 /** True (and a 304 sent) when the client's copy is current. */
-export function answerNotModified(req: Request, res: Response, etag: string, lastModified?: Date): boolean {
+export function answerNotModified(
+  req: Request,
+  res: Response,
+  etag: string,
+  lastModified?: Date,
+): boolean {
   const inm = req.headers['if-none-match'];
   const ims = req.headers['if-modified-since'];
   const fresh = inm
     ? inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
-    : !!ims && !!lastModified && Math.floor(lastModified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
+    : !!ims &&
+      !!lastModified &&
+      Math.floor(lastModified.getTime() / 1000) <= Math.floor(Date.parse(ims) / 1000);
   if (fresh) res.status(304).end();
   return fresh;
 }
 
 /** Sends an opened blob: a 303 to a presigned URL, or the bytes (206 for a range). */
-export async function sendOpenedBlob(req: Request, res: Response, opened: OpenedBlob, options: BlobResponseOptions): Promise<void> {
+export async function sendOpenedBlob(
+  req: Request,
+  res: Response,
+  opened: OpenedBlob,
+  options: BlobResponseOptions,
+): Promise<void> {
   if (opened.kind === 'redirect') {
     res.redirect(303, opened.url);
     return;

@@ -3,7 +3,12 @@ import { Readable, pipeline } from 'node:stream';
 import { Database } from '../database/database.service';
 import { nowUnix, PackageBlobUploadEntity } from '../entities';
 import { PayloadTooLargeError, RegistryError, RegistryErrorCode } from '../errors/registry-error';
-import { BLOB_STORAGE, BlobStorage, ByteRange, StorageUnavailableError } from '../storage/blob-storage';
+import {
+  BLOB_STORAGE,
+  BlobStorage,
+  ByteRange,
+  StorageUnavailableError,
+} from '../storage/blob-storage';
 import { blobKey, generateStorageId } from '../storage/blob-keys';
 import { BlobDigests, HashingStream } from './hashing-stream';
 
@@ -45,7 +50,12 @@ export class IngestService {
     const storageId = generateStorageId();
     const now = nowUnix();
     await this.db.manager.insert(PackageBlobUploadEntity, {
-      id: storageId, bytesReceived: 0, hashState: null, purpose: 'ingest', createdUnix: now, updatedUnix: now,
+      id: storageId,
+      bytesReceived: 0,
+      hashState: null,
+      purpose: 'ingest',
+      createdUnix: now,
+      updatedUnix: now,
     });
     const hasher = new HashingStream(limit);
     // pipeline() forwards an error on either side (client abort, limit) and destroys both.
@@ -78,11 +88,17 @@ export class IngestService {
 function asIngestError(err: unknown): unknown {
   if (err instanceof RegistryError) return err;
   if (err instanceof StorageUnavailableError) {
-    return new RegistryError(RegistryErrorCode.Unavailable, 'blob storage is unavailable, try again shortly');
+    return new RegistryError(
+      RegistryErrorCode.Unavailable,
+      'blob storage is unavailable, try again shortly',
+    );
   }
   const code = (err as { code?: string })?.code;
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET' || code === 'ECONNABORTED') {
-    return new RegistryError(RegistryErrorCode.InvalidArgument, 'the upload was interrupted before it was complete');
+    return new RegistryError(
+      RegistryErrorCode.InvalidArgument,
+      'the upload was interrupted before it was complete',
+    );
   }
   return err;
 }

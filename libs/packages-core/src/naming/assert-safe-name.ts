@@ -32,6 +32,7 @@ export function assertSafeName(value: string, options: SafeNameOptions): void {
   if (!allowSlash && value.includes('/')) fail('it contains a path separator');
   for (const segment of value.split('/')) {
     if (segment === '') fail('it has an empty path segment');
-    if (segment === '.' || segment === '..') fail(`"${segment}" is not allowed as a name or path segment`);
+    if (segment === '.' || segment === '..')
+      fail(`"${segment}" is not allowed as a name or path segment`);
   }
 }

@@ -23,12 +23,21 @@ export class ReadinessService implements OnApplicationBootstrap {
   /** A bad S3 secret or an unreachable store is reported at start-up, not at the first upload. */
   async onApplicationBootstrap(): Promise<void> {
     const report = await this.check();
-    if (report.ready) this.log.log(`ready: database ${report.database}, storage (${this.storage.kind}) ${report.storage}`);
-    else this.log.error(`not ready: database ${report.database}; storage (${this.storage.kind}) ${report.storage}`);
+    if (report.ready)
+      this.log.log(
+        `ready: database ${report.database}, storage (${this.storage.kind}) ${report.storage}`,
+      );
+    else
+      this.log.error(
+        `not ready: database ${report.database}; storage (${this.storage.kind}) ${report.storage}`,
+      );
   }
 
   async check(): Promise<ReadinessReport> {
-    const [database, storage] = await Promise.all([probe(() => this.db.ping()), probe(() => this.storage.ping())]);
+    const [database, storage] = await Promise.all([
+      probe(() => this.db.ping()),
+      probe(() => this.storage.ping()),
+    ]);
     return { ready: database === 'ok' && storage === 'ok', database, storage };
   }
 }
@@ -38,7 +47,13 @@ async function probe(fn: () => Promise<void>): Promise<string> {
   try {
     await Promise.race([
       fn(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+            PING_TIMEOUT_MS,
+          )),
+      ),
     ]);
     return 'ok';
   } catch (err) {

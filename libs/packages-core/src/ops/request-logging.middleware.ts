@@ -25,7 +25,8 @@ export class RequestLoggingMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    const id =
+      typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', id);
     const path = (req.originalUrl ?? req.url).split('?')[0];
     const format = formatOf(path);
@@ -39,8 +40,17 @@ export class RequestLoggingMiddleware implements NestMiddleware {
       this.metrics.latency.observe({ method: req.method, route, format }, seconds);
       this.metrics.bytesIn.inc({ format }, bytesIn);
       const length = Number(res.getHeader('content-length') ?? 0);
-      if (Number.isFinite(length) && status !== 304 && req.method !== 'HEAD') this.metrics.bytesOut.inc({ format }, length);
-      this.log.log({ msg: 'request', requestId: id, method: req.method, path, status, ms: Math.round(seconds * 1000), bytesIn });
+      if (Number.isFinite(length) && status !== 304 && req.method !== 'HEAD')
+        this.metrics.bytesOut.inc({ format }, length);
+      this.log.log({
+        msg: 'request',
+        requestId: id,
+        method: req.method,
+        path,
+        status,
+        ms: Math.round(seconds * 1000),
+        bytesIn,
+      });
     });
     next();
   }

@@ -1,8 +1,21 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { LessThan } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
-import { nowUnix, PackageBlobEntity, PackageBlobUploadEntity, PackageEntity, PackagePropertyEntity, PropertyRefType } from '../entities';
+import {
+  nowUnix,
+  PackageBlobEntity,
+  PackageBlobUploadEntity,
+  PackageEntity,
+  PackagePropertyEntity,
+  PropertyRefType,
+} from '../entities';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey, uploadKey } from '../storage/blob-keys';
 import { PackageService } from './package.service';
@@ -70,7 +83,9 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
    */
   async run(olderThanSeconds = this.config.cleanupOlderThanSeconds): Promise<CleanupReport> {
     const now = nowUnix();
-    const abandonedUploads = await this.removeAbandonedUploads(now - Math.min(olderThanSeconds, this.config.uploadSessionTtlSeconds));
+    const abandonedUploads = await this.removeAbandonedUploads(
+      now - Math.min(olderThanSeconds, this.config.uploadSessionTtlSeconds),
+    );
     for (const task of this.tasks) await task(now - olderThanSeconds);
     const emptyPackages = await this.removeEmptyPackages();
     const unreferencedBlobs = await this.removeUnreferencedBlobs(now - olderThanSeconds);
@@ -79,14 +94,23 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
 
   private async removeAbandonedUploads(cutoff: number): Promise<number> {
     let removed = 0;
-    const stale = await this.db.manager.find(PackageBlobUploadEntity, { where: { updatedUnix: LessThan(cutoff + 1) }, take: BATCH });
+    const stale = await this.db.manager.find(PackageBlobUploadEntity, {
+      where: { updatedUnix: LessThan(cutoff + 1) },
+      take: BATCH,
+    });
     for (const session of stale) {
       // Conditional: a session touched meanwhile (another replica took a chunk) survives.
-      const result = await this.db.manager.delete(PackageBlobUploadEntity, { id: session.id, updatedUnix: LessThan(cutoff + 1) });
+      const result = await this.db.manager.delete(PackageBlobUploadEntity, {
+        id: session.id,
+        updatedUnix: LessThan(cutoff + 1),
+      });
       if (!result.affected) continue;
-      const committed = await this.db.manager.existsBy(PackageBlobEntity, { storageId: session.id });
+      const committed = await this.db.manager.existsBy(PackageBlobEntity, {
+        storageId: session.id,
+      });
       if (!committed) await this.storage.delete(blobKey(session.id));
-      for await (const entry of this.storage.list(`${uploadKey(session.id)}/`)) await this.storage.delete(entry.key);
+      for await (const entry of this.storage.list(`${uploadKey(session.id)}/`))
+        await this.storage.delete(entry.key);
       await this.storage.delete(uploadKey(session.id));
       removed++;
     }
@@ -121,7 +145,11 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
           .where('id = :id', { id: Number(id) })
           .andWhere('NOT EXISTS (SELECT 1 FROM package_version v WHERE v.package_id = :id)')
           .execute();
-        if (result.affected) await em.delete(PackagePropertyEntity, { refType: PropertyRefType.Package, refId: Number(id) });
+        if (result.affected)
+          await em.delete(PackagePropertyEntity, {
+            refType: PropertyRefType.Package,
+            refId: Number(id),
+          });
         return result.affected ?? 0;
       });
       removed += deleted;
@@ -129,4 +157,3 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
     return removed;
   }
 }
-

@@ -30,9 +30,18 @@ export class PackageDownloadService {
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
-  async openFile(file: PackageFileEntity, blob: PackageBlobEntity, options: OpenOptions = {}): Promise<OpenedBlob> {
+  async openFile(
+    file: PackageFileEntity,
+    blob: PackageBlobEntity,
+    options: OpenOptions = {},
+  ): Promise<OpenedBlob> {
     if (file.isLead && options.countDownload && !options.headOnly) {
-      await this.db.manager.increment(PackageVersionEntity, { id: file.versionId }, 'downloadCount', 1);
+      await this.db.manager.increment(
+        PackageVersionEntity,
+        { id: file.versionId },
+        'downloadCount',
+        1,
+      );
     }
     return this.openBlob(blob, { filename: file.name, ...options });
   }
@@ -41,11 +50,14 @@ export class PackageDownloadService {
     const key = blobKey(blob.storageId);
     if (this.config.storage.kind === 's3' && this.config.storage.serveDirect && !options.headOnly) {
       const url = await this.storage.presignedGetUrl(key, {
-        expiresSeconds: 300, filename: options.filename, contentType: options.contentType,
+        expiresSeconds: 300,
+        filename: options.filename,
+        contentType: options.contentType,
       });
       if (url) return { kind: 'redirect', url, blob };
     }
-    if (options.headOnly) return { kind: 'stream', blob, stream: Readable.from([]), range: options.range };
+    if (options.headOnly)
+      return { kind: 'stream', blob, stream: Readable.from([]), range: options.range };
     const stream = await this.storage.get(key, options.range);
     return { kind: 'stream', blob, stream, range: options.range };
   }

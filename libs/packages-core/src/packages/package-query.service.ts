@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { Database } from '../database/database.service';
 import {
-  PackageBlobEntity, PackageEntity, PackageFileEntity, PackagePropertyEntity, PackageVersionEntity, PropertyRefType,
+  PackageBlobEntity,
+  PackageEntity,
+  PackageFileEntity,
+  PackagePropertyEntity,
+  PackageVersionEntity,
+  PropertyRefType,
 } from '../entities';
 import { PackageType } from './package-type';
 
@@ -65,7 +70,10 @@ export class PackageQueryService {
   }
 
   findVersion(packageId: number, version: string): Promise<PackageVersionEntity | null> {
-    return this.em.findOneBy(PackageVersionEntity, { packageId, lowerVersion: version.toLowerCase() });
+    return this.em.findOneBy(PackageVersionEntity, {
+      packageId,
+      lowerVersion: version.toLowerCase(),
+    });
   }
 
   async findVersionByName(ownerId: number, type: PackageType, name: string, version: string) {
@@ -83,15 +91,25 @@ export class PackageQueryService {
   }
 
   listPackages(ownerId: number, type: PackageType): Promise<PackageEntity[]> {
-    return this.em.find(PackageEntity, { where: { ownerId, type, isInternal: false }, order: { lowerName: 'ASC' } });
+    return this.em.find(PackageEntity, {
+      where: { ownerId, type, isInternal: false },
+      order: { lowerName: 'ASC' },
+    });
   }
 
   findFile(versionId: number, name: string, compositeKey = ''): Promise<PackageFileEntity | null> {
-    return this.em.findOneBy(PackageFileEntity, { versionId, lowerName: name.toLowerCase(), compositeKey });
+    return this.em.findOneBy(PackageFileEntity, {
+      versionId,
+      lowerName: name.toLowerCase(),
+      compositeKey,
+    });
   }
 
   async listFiles(versionId: number): Promise<FileDescriptor[]> {
-    const files = await this.em.find(PackageFileEntity, { where: { versionId }, order: { id: 'ASC' } });
+    const files = await this.em.find(PackageFileEntity, {
+      where: { versionId },
+      order: { id: 'ASC' },
+    });
     return this.describeFiles(files);
   }
 
@@ -104,15 +122,24 @@ export class PackageQueryService {
   }
 
   /** Newest first, paged; returns the page and the total count. */
-  async searchVersions(search: VersionSearch): Promise<{ items: { package: PackageEntity; version: PackageVersionEntity }[]; total: number }> {
+  async searchVersions(
+    search: VersionSearch,
+  ): Promise<{
+    items: { package: PackageEntity; version: PackageVersionEntity }[];
+    total: number;
+  }> {
     const qb = this.em
       .createQueryBuilder(PackageVersionEntity, 'v')
       .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
       .where('p.owner_id = :ownerId', { ownerId: search.ownerId });
     if (search.type) qb.andWhere('p.type = :type', { type: search.type });
-    if (!search.includeInternal) qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
+    if (!search.includeInternal)
+      qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
     if (search.name) qb.andWhere('p.lower_name = :name', { name: search.name.toLowerCase() });
-    if (search.query) qb.andWhere("p.lower_name LIKE :q ESCAPE '!'", { q: `%${escapeLike(search.query.toLowerCase())}%` });
+    if (search.query)
+      qb.andWhere("p.lower_name LIKE :q ESCAPE '!'", {
+        q: `%${escapeLike(search.query.toLowerCase())}%`,
+      });
     Object.entries(search.properties ?? {}).forEach(([name, value], i) => {
       qb.andWhere(
         `EXISTS (SELECT 1 FROM package_property pp${i} WHERE pp${i}.ref_type = :rt${i} AND pp${i}.ref_id = v.id AND pp${i}.name = :pn${i} AND pp${i}.value = :pv${i})`,
@@ -126,7 +153,9 @@ export class PackageQueryService {
       .offset(search.offset ?? 0)
       .limit(search.limit ?? 50)
       .getMany();
-    const packages = await this.em.findBy(PackageEntity, { id: In([...new Set(versions.map((v) => v.packageId)), 0]) });
+    const packages = await this.em.findBy(PackageEntity, {
+      id: In([...new Set(versions.map((v) => v.packageId)), 0]),
+    });
     const byId = new Map(packages.map((p) => [p.id, p]));
     return { items: versions.map((v) => ({ package: byId.get(v.packageId)!, version: v })), total };
   }
@@ -136,16 +165,24 @@ export class PackageQueryService {
       .createQueryBuilder(PackageFileEntity, 'f')
       .innerJoin(PackageVersionEntity, 'v', 'v.id = f.version_id')
       .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
-      .where('p.owner_id = :ownerId AND p.type = :type', { ownerId: search.ownerId, type: search.type });
+      .where('p.owner_id = :ownerId AND p.type = :type', {
+        ownerId: search.ownerId,
+        type: search.type,
+      });
     if (search.versionId !== undefined) qb.andWhere('v.id = :vid', { vid: search.versionId });
     else qb.andWhere('v.is_internal = :f', { f: false });
-    if (search.compositeKey !== undefined) qb.andWhere('f.composite_key = :ck', { ck: search.compositeKey });
+    if (search.compositeKey !== undefined)
+      qb.andWhere('f.composite_key = :ck', { ck: search.compositeKey });
     if (search.name) {
       const n = search.name.toLowerCase();
-      qb.andWhere("f.lower_name LIKE :n ESCAPE '!'", { n: n.startsWith('%') || n.endsWith('%') ? n : `%${escapeLike(n)}%` });
+      qb.andWhere("f.lower_name LIKE :n ESCAPE '!'", {
+        n: n.startsWith('%') || n.endsWith('%') ? n : `%${escapeLike(n)}%`,
+      });
     }
     if (search.sha256) {
-      qb.innerJoin(PackageBlobEntity, 'b', 'b.id = f.blob_id').andWhere('b.hash_sha256 = :sha', { sha: search.sha256 });
+      qb.innerJoin(PackageBlobEntity, 'b', 'b.id = f.blob_id').andWhere('b.hash_sha256 = :sha', {
+        sha: search.sha256,
+      });
     }
     Object.entries(search.properties ?? {}).forEach(([name, value], i) => {
       qb.andWhere(
@@ -160,10 +197,16 @@ export class PackageQueryService {
     return this.describeFiles(await qb.orderBy('f.id', 'ASC').getMany());
   }
 
-  async getProperties(refType: PropertyRefType, refIds: number[]): Promise<Map<number, PropertyValues>> {
+  async getProperties(
+    refType: PropertyRefType,
+    refIds: number[],
+  ): Promise<Map<number, PropertyValues>> {
     const result = new Map<number, PropertyValues>(refIds.map((id) => [id, {}]));
     if (!refIds.length) return result;
-    const rows = await this.em.find(PackagePropertyEntity, { where: { refType, refId: In(refIds) }, order: { id: 'ASC' } });
+    const rows = await this.em.find(PackagePropertyEntity, {
+      where: { refType, refId: In(refIds) },
+      order: { id: 'ASC' },
+    });
     for (const row of rows) {
       const values = result.get(row.refId)!;
       (values[row.name] ??= []).push(row.value);
@@ -193,10 +236,19 @@ export class PackageQueryService {
 
   private async describeFiles(files: PackageFileEntity[]): Promise<FileDescriptor[]> {
     if (!files.length) return [];
-    const blobs = await this.em.findBy(PackageBlobEntity, { id: In([...new Set(files.map((f) => f.blobId))]) });
+    const blobs = await this.em.findBy(PackageBlobEntity, {
+      id: In([...new Set(files.map((f) => f.blobId))]),
+    });
     const blobById = new Map(blobs.map((b) => [b.id, b]));
-    const props = await this.getProperties(PropertyRefType.File, files.map((f) => f.id));
-    return files.map((file) => ({ file, blob: blobById.get(file.blobId)!, properties: props.get(file.id)! }));
+    const props = await this.getProperties(
+      PropertyRefType.File,
+      files.map((f) => f.id),
+    );
+    return files.map((file) => ({
+      file,
+      blob: blobById.get(file.blobId)!,
+      properties: props.get(file.id)!,
+    }));
   }
 }
 

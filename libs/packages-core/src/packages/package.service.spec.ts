@@ -2,7 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { PackageBlobEntity, PackageBlobUploadEntity, PackageFileEntity, PackageVersionEntity, PropertyRefType, UserEntity } from '../entities';
+import {
+  PackageBlobEntity,
+  PackageBlobUploadEntity,
+  PackageFileEntity,
+  PackageVersionEntity,
+  PropertyRefType,
+  UserEntity,
+} from '../entities';
 import { PayloadTooLargeError, RegistryError, RegistryErrorCode } from '../errors/registry-error';
 import { StagedBlob } from '../ingest/ingest.service';
 import { BACKENDS } from '../testing/backends';
@@ -51,7 +58,11 @@ for (const backend of BACKENDS) {
       const blobs = await ctx.db.manager.find(PackageBlobEntity);
       const keys: string[] = [];
       for await (const e of ctx.storage.list('blobs/')) keys.push(e.key);
-      expect(keys.sort()).toEqual(blobs.map((b) => `blobs/${b.storageId.slice(0, 2)}/${b.storageId.slice(2, 4)}/${b.storageId}`).sort());
+      expect(keys.sort()).toEqual(
+        blobs
+          .map((b) => `blobs/${b.storageId.slice(0, 2)}/${b.storageId.slice(2, 4)}/${b.storageId}`)
+          .sort(),
+      );
       if (ctx.config.storage.kind === 'fs') {
         const tmp = path.join(ctx.config.storage.root, '.tmp');
         expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
@@ -59,10 +70,16 @@ for (const backend of BACKENDS) {
     }
 
     const stage = (content: Buffer | string): Promise<StagedBlob> =>
-      ctx.ingest.ingest(Readable.from([Buffer.from(content)]), { limit: ctx.config.sizeLimit(PackageType.Generic) });
+      ctx.ingest.ingest(Readable.from([Buffer.from(content)]), {
+        limit: ctx.config.sizeLimit(PackageType.Generic),
+      });
 
     const pkg = (name: string) => ({ ownerId: owner.id, type: PackageType.Generic, name });
-    const ver = (version: string, metadata?: unknown) => ({ version, creatorId: owner.id, metadata });
+    const ver = (version: string, metadata?: unknown) => ({
+      version,
+      creatorId: owner.id,
+      metadata,
+    });
 
     it('publishes a version with its file: hashes, metadata and properties are stored', async () => {
       const content = randomBytes(70_000);
@@ -83,37 +100,72 @@ for (const backend of BACKENDS) {
       expect(desc.packageProperties).toEqual({ 'generic.kind': ['tool'] });
       expect(desc.versionProperties).toEqual({ 'generic.tag': ['a', 'b'] });
       expect(desc.files).toHaveLength(1);
-      expect(desc.files[0].blob.hashSha512).toBe(createHash('sha512').update(content).digest('hex'));
+      expect(desc.files[0].blob.hashSha512).toBe(
+        createHash('sha512').update(content).digest('hex'),
+      );
       expect(desc.files[0].properties).toEqual({ 'generic.arch': ['x86_64'] });
-      const opened = await ctx.downloads.openFile(desc.files[0].file, desc.files[0].blob, { countDownload: true });
+      const opened = await ctx.downloads.openFile(desc.files[0].file, desc.files[0].blob, {
+        countDownload: true,
+      });
       expect(opened.kind).toBe('stream');
-      if (opened.kind === 'stream') expect(sha256(await readAll(opened.stream))).toBe(sha256(content));
-      const ranged = await ctx.downloads.openBlob(desc.files[0].blob, { range: { start: 10, end: 19 } });
-      if (ranged.kind === 'stream') expect(await readAll(ranged.stream)).toEqual(content.subarray(10, 20));
+      if (opened.kind === 'stream')
+        expect(sha256(await readAll(opened.stream))).toBe(sha256(content));
+      const ranged = await ctx.downloads.openBlob(desc.files[0].blob, {
+        range: { start: 10, end: 19 },
+      });
+      if (ranged.kind === 'stream')
+        expect(await readAll(ranged.stream)).toEqual(content.subarray(10, 20));
       expect((await ctx.query.findVersion(result.package.id, '1.0.0'))!.downloadCount).toBe(1);
       // names are found case-insensitively
-      expect((await ctx.query.findVersionByName(owner.id, PackageType.Generic, 'HELLO-world', '1.0.0'))?.version.id).toBe(result.version.id);
+      expect(
+        (await ctx.query.findVersionByName(owner.id, PackageType.Generic, 'HELLO-world', '1.0.0'))
+          ?.version.id,
+      ).toBe(result.version.id);
       await expectConsistentStorage();
     });
 
     it('stores identical content once and drops the second staged copy', async () => {
       const content = Buffer.from(`same bytes ${randomBytes(8).toString('hex')}`);
-      const a = await ctx.packages.createOrAddFile(pkg('dedupe'), ver('1'), { name: 'a.txt', blob: await stage(content) });
-      const b = await ctx.packages.createOrAddFile(pkg('dedupe'), ver('2'), { name: 'b.txt', blob: await stage(content) });
+      const a = await ctx.packages.createOrAddFile(pkg('dedupe'), ver('1'), {
+        name: 'a.txt',
+        blob: await stage(content),
+      });
+      const b = await ctx.packages.createOrAddFile(pkg('dedupe'), ver('2'), {
+        name: 'b.txt',
+        blob: await stage(content),
+      });
       expect(a.file.blobId).toBe(b.file.blobId);
-      expect(await ctx.db.manager.countBy(PackageBlobEntity, { hashSha256: sha256(content) })).toBe(1);
+      expect(await ctx.db.manager.countBy(PackageBlobEntity, { hashSha256: sha256(content) })).toBe(
+        1,
+      );
       await expectConsistentStorage();
     });
 
     it('refuses an existing version and an existing file with a conflict, keeping nothing of the attempt', async () => {
-      await ctx.packages.createVersionWithFile(pkg('conflicts'), ver('1.0'), { name: 'x', blob: await stage('one') });
-      const again = ctx.packages.createVersionWithFile(pkg('CONFLICTS'), ver('1.0'), { name: 'y', blob: await stage(randomBytes(100)) });
+      await ctx.packages.createVersionWithFile(pkg('conflicts'), ver('1.0'), {
+        name: 'x',
+        blob: await stage('one'),
+      });
+      const again = ctx.packages.createVersionWithFile(pkg('CONFLICTS'), ver('1.0'), {
+        name: 'y',
+        blob: await stage(randomBytes(100)),
+      });
       await expect(again).rejects.toMatchObject({ code: RegistryErrorCode.Conflict });
-      const sameFile = ctx.packages.createOrAddFile(pkg('conflicts'), ver('1.0'), { name: 'X', blob: await stage(randomBytes(100)) });
+      const sameFile = ctx.packages.createOrAddFile(pkg('conflicts'), ver('1.0'), {
+        name: 'X',
+        blob: await stage(randomBytes(100)),
+      });
       await expect(sameFile).rejects.toMatchObject({ code: RegistryErrorCode.Conflict });
-      const missing = ctx.packages.addFileToVersion(pkg('conflicts'), ver('9.9'), { name: 'z', blob: await stage(randomBytes(10)) });
+      const missing = ctx.packages.addFileToVersion(pkg('conflicts'), ver('9.9'), {
+        name: 'z',
+        blob: await stage(randomBytes(10)),
+      });
       await expect(missing).rejects.toMatchObject({ code: RegistryErrorCode.NotFound });
-      const overwritten = await ctx.packages.createOrAddFile(pkg('conflicts'), ver('1.0'), { name: 'x', overwrite: true, blob: await stage('two') });
+      const overwritten = await ctx.packages.createOrAddFile(pkg('conflicts'), ver('1.0'), {
+        name: 'x',
+        overwrite: true,
+        blob: await stage('two'),
+      });
       expect(overwritten.createdVersion).toBe(false);
       const files = await ctx.query.listFiles(overwritten.version.id);
       expect(files.map((f) => f.blob.hashSha256)).toEqual([sha256(Buffer.from('two'))]);
@@ -124,61 +176,111 @@ for (const backend of BACKENDS) {
     it('two concurrent publishes of one version: exactly one succeeds, the others conflict, nothing half-written', async () => {
       const attempts = await Promise.allSettled(
         Array.from({ length: 6 }, async (_, i) =>
-          ctx.packages.createVersionWithFile(pkg('race'), ver('2.0.0'), { name: `file-${i}.bin`, blob: await stage(randomBytes(2048)) }),
+          ctx.packages.createVersionWithFile(pkg('race'), ver('2.0.0'), {
+            name: `file-${i}.bin`,
+            blob: await stage(randomBytes(2048)),
+          }),
         ),
       );
       const ok = attempts.filter((a) => a.status === 'fulfilled');
       const failed = attempts.filter((a): a is PromiseRejectedResult => a.status === 'rejected');
       expect(ok).toHaveLength(1);
-      expect(failed.map((f) => (f.reason as RegistryError).code)).toEqual(Array(5).fill(RegistryErrorCode.Conflict));
-      const found = (await ctx.query.findVersionByName(owner.id, PackageType.Generic, 'race', '2.0.0'))!;
-      expect(await ctx.db.manager.countBy(PackageVersionEntity, { packageId: found.package.id })).toBe(1);
-      expect(await ctx.db.manager.countBy(PackageFileEntity, { versionId: found.version.id })).toBe(1);
+      expect(failed.map((f) => (f.reason as RegistryError).code)).toEqual(
+        Array(5).fill(RegistryErrorCode.Conflict),
+      );
+      const found = (await ctx.query.findVersionByName(
+        owner.id,
+        PackageType.Generic,
+        'race',
+        '2.0.0',
+      ))!;
+      expect(
+        await ctx.db.manager.countBy(PackageVersionEntity, { packageId: found.package.id }),
+      ).toBe(1);
+      expect(await ctx.db.manager.countBy(PackageFileEntity, { versionId: found.version.id })).toBe(
+        1,
+      );
       await expectConsistentStorage();
     });
 
     it('an upload over the size limit fails with 413 and leaves no blob, no row, no temporary file', async () => {
-      const big = Readable.from((function* () {
-        for (let i = 0; i < 40; i++) yield randomBytes(64 * 1024); // 2.5 MiB > 1 MiB limit
-      })());
-      await expect(ctx.ingest.ingest(big, { limit: ctx.config.sizeLimit(PackageType.Generic) })).rejects.toBeInstanceOf(PayloadTooLargeError);
-      await expect(ctx.ingest.ingest(Readable.from([]), { limit: 10, declaredSize: 11 })).rejects.toMatchObject({ status: 413 });
+      const big = Readable.from(
+        (function* () {
+          for (let i = 0; i < 40; i++) yield randomBytes(64 * 1024); // 2.5 MiB > 1 MiB limit
+        })(),
+      );
+      await expect(
+        ctx.ingest.ingest(big, { limit: ctx.config.sizeLimit(PackageType.Generic) }),
+      ).rejects.toBeInstanceOf(PayloadTooLargeError);
+      await expect(
+        ctx.ingest.ingest(Readable.from([]), { limit: 10, declaredSize: 11 }),
+      ).rejects.toMatchObject({ status: 413 });
       await expectConsistentStorage();
     });
 
     it('an upload aborted midway leaves nothing behind', async () => {
-      await expect(ctx.ingest.ingest(abortingStream(300_000))).rejects.toMatchObject({ code: RegistryErrorCode.InvalidArgument });
+      await expect(ctx.ingest.ingest(abortingStream(300_000))).rejects.toMatchObject({
+        code: RegistryErrorCode.InvalidArgument,
+      });
       await expectConsistentStorage();
     });
 
     it('deleting removes rows, and blobs only once nothing references them', async () => {
       const shared = randomBytes(500);
-      const v1 = await ctx.packages.createVersionWithFile(pkg('deletable'), ver('1'), { name: 'a', blob: await stage(shared) });
-      const v2 = await ctx.packages.createVersionWithFile(pkg('deletable'), ver('2'), { name: 'b', blob: await stage(shared) });
-      const only = await ctx.packages.createOrAddFile(pkg('deletable'), ver('2'), { name: 'c', blob: await stage(randomBytes(77)) });
+      const v1 = await ctx.packages.createVersionWithFile(pkg('deletable'), ver('1'), {
+        name: 'a',
+        blob: await stage(shared),
+      });
+      const v2 = await ctx.packages.createVersionWithFile(pkg('deletable'), ver('2'), {
+        name: 'b',
+        blob: await stage(shared),
+      });
+      const only = await ctx.packages.createOrAddFile(pkg('deletable'), ver('2'), {
+        name: 'c',
+        blob: await stage(randomBytes(77)),
+      });
       await ctx.packages.deleteVersion(v1.version.id);
       expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: v1.file.blobId })).toBe(true); // still used by v2
       await ctx.packages.deleteFile(only.file.id);
-      expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: only.file.blobId })).toBe(false);
+      expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: only.file.blobId })).toBe(
+        false,
+      );
       expect(await ctx.query.findVersion(v2.package.id, '2')).not.toBeNull(); // still has file b
       await ctx.packages.deletePackage(v2.package.id);
       expect(await ctx.query.findPackage(owner.id, PackageType.Generic, 'deletable')).toBeNull();
       expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: v1.file.blobId })).toBe(false);
-      expect(await ctx.query.getProperties(PropertyRefType.Version, [v2.version.id])).toEqual(new Map([[v2.version.id, {}]]));
-      await expect(ctx.packages.deleteVersion(v2.version.id)).rejects.toMatchObject({ code: RegistryErrorCode.NotFound });
+      expect(await ctx.query.getProperties(PropertyRefType.Version, [v2.version.id])).toEqual(
+        new Map([[v2.version.id, {}]]),
+      );
+      await expect(ctx.packages.deleteVersion(v2.version.id)).rejects.toMatchObject({
+        code: RegistryErrorCode.NotFound,
+      });
       await expectConsistentStorage();
     });
 
     it('the cleanup job removes abandoned staging objects, unreferenced blobs and empty packages', async () => {
       // A process that died after staging: the row and object exist, nothing committed.
       const abandoned = await stage(randomBytes(1000));
-      await ctx.db.manager.update(PackageBlobUploadEntity, { id: abandoned.storageId }, { updatedUnix: 1 });
+      await ctx.db.manager.update(
+        PackageBlobUploadEntity,
+        { id: abandoned.storageId },
+        { updatedUnix: 1 },
+      );
       const young = await stage(randomBytes(10));
-      const keep = await ctx.packages.createVersionWithFile(pkg('kept'), ver('1'), { name: 'k', blob: await stage(randomBytes(64)) });
+      const keep = await ctx.packages.createVersionWithFile(pkg('kept'), ver('1'), {
+        name: 'k',
+        blob: await stage(randomBytes(64)),
+      });
       const report = await ctx.cleanup.run(0);
       expect(report.abandonedUploads).toBeGreaterThanOrEqual(1);
-      expect(await ctx.db.manager.existsBy(PackageBlobUploadEntity, { id: abandoned.storageId })).toBe(false);
-      await expect(ctx.storage.stat(`blobs/${abandoned.storageId.slice(0, 2)}/${abandoned.storageId.slice(2, 4)}/${abandoned.storageId}`)).rejects.toThrow(/not found/);
+      expect(
+        await ctx.db.manager.existsBy(PackageBlobUploadEntity, { id: abandoned.storageId }),
+      ).toBe(false);
+      await expect(
+        ctx.storage.stat(
+          `blobs/${abandoned.storageId.slice(0, 2)}/${abandoned.storageId.slice(2, 4)}/${abandoned.storageId}`,
+        ),
+      ).rejects.toThrow(/not found/);
       // a young session with olderThan=0 is also abandoned by definition; the job never touches committed blobs
       expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: keep.file.blobId })).toBe(true);
       await ctx.ingest.discard(young);
@@ -186,21 +288,54 @@ for (const backend of BACKENDS) {
     });
 
     it('searches versions by name and property, and files by name pattern and property', async () => {
-      await ctx.packages.createVersionWithFile(pkg('searchable-lib'), { ...ver('3.1'), properties: { 'generic.channel': 'stable' } },
-        { name: 'lib-3.1.tar.gz', blob: await stage(randomBytes(30)), properties: { 'generic.os': 'linux' } });
-      await ctx.packages.createVersionWithFile(pkg('searchable-lib'), { ...ver('3.2'), properties: { 'generic.channel': 'beta' } },
-        { name: 'lib-3.2.zip', blob: await stage(randomBytes(30)) });
-      const all = await ctx.query.searchVersions({ ownerId: owner.id, type: PackageType.Generic, query: 'SEARCHABLE' });
+      await ctx.packages.createVersionWithFile(
+        pkg('searchable-lib'),
+        { ...ver('3.1'), properties: { 'generic.channel': 'stable' } },
+        {
+          name: 'lib-3.1.tar.gz',
+          blob: await stage(randomBytes(30)),
+          properties: { 'generic.os': 'linux' },
+        },
+      );
+      await ctx.packages.createVersionWithFile(
+        pkg('searchable-lib'),
+        { ...ver('3.2'), properties: { 'generic.channel': 'beta' } },
+        { name: 'lib-3.2.zip', blob: await stage(randomBytes(30)) },
+      );
+      const all = await ctx.query.searchVersions({
+        ownerId: owner.id,
+        type: PackageType.Generic,
+        query: 'SEARCHABLE',
+      });
       expect(all.total).toBe(2);
       expect(all.items.map((i) => i.version.version)).toEqual(['3.2', '3.1']);
-      const stable = await ctx.query.searchVersions({ ownerId: owner.id, properties: { 'generic.channel': 'stable' } });
+      const stable = await ctx.query.searchVersions({
+        ownerId: owner.id,
+        properties: { 'generic.channel': 'stable' },
+      });
       expect(stable.items.map((i) => i.version.version)).toEqual(['3.1']);
-      const paged = await ctx.query.searchVersions({ ownerId: owner.id, query: 'searchable', offset: 1, limit: 1 });
+      const paged = await ctx.query.searchVersions({
+        ownerId: owner.id,
+        query: 'searchable',
+        offset: 1,
+        limit: 1,
+      });
       expect(paged.items.map((i) => i.version.version)).toEqual(['3.1']);
-      expect(await ctx.query.searchVersions({ ownerId: owner.id, query: '100%_' })).toEqual({ items: [], total: 0 });
-      const zips = await ctx.query.searchFiles({ ownerId: owner.id, type: PackageType.Generic, name: '%.zip' });
+      expect(await ctx.query.searchVersions({ ownerId: owner.id, query: '100%_' })).toEqual({
+        items: [],
+        total: 0,
+      });
+      const zips = await ctx.query.searchFiles({
+        ownerId: owner.id,
+        type: PackageType.Generic,
+        name: '%.zip',
+      });
       expect(zips.map((f) => f.file.name)).toEqual(['lib-3.2.zip']);
-      const linux = await ctx.query.searchFiles({ ownerId: owner.id, type: PackageType.Generic, properties: { 'generic.os': 'linux' } });
+      const linux = await ctx.query.searchFiles({
+        ownerId: owner.id,
+        type: PackageType.Generic,
+        properties: { 'generic.os': 'linux' },
+      });
       expect(linux.map((f) => f.file.name)).toEqual(['lib-3.1.tar.gz']);
     });
 

@@ -1,9 +1,20 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { EntityManager, In } from 'typeorm';
-import { Database, isForeignKeyViolation, isUniqueViolation, RetryTransaction } from '../database/database.service';
 import {
-  nowUnix, PackageBlobEntity, PackageBlobUploadEntity, PackageEntity, PackageFileEntity, PackagePropertyEntity,
-  PackageVersionEntity, PropertyRefType,
+  Database,
+  isForeignKeyViolation,
+  isUniqueViolation,
+  RetryTransaction,
+} from '../database/database.service';
+import {
+  nowUnix,
+  PackageBlobEntity,
+  PackageBlobUploadEntity,
+  PackageEntity,
+  PackageFileEntity,
+  PackagePropertyEntity,
+  PackageVersionEntity,
+  PropertyRefType,
 } from '../entities';
 import { RegistryError } from '../errors/registry-error';
 import { StagedBlob } from '../ingest/ingest.service';
@@ -37,7 +48,11 @@ export class PackageService {
   ) {}
 
   /** New version with its first file; 409 when the version exists. */
-  createVersionWithFile(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
+  createVersionWithFile(
+    pkg: PackageSpec,
+    version: VersionSpec,
+    file: FileSpec,
+  ): Promise<PublishResult> {
     return this.publish(pkg, version, file, 'create');
   }
 
@@ -52,7 +67,10 @@ export class PackageService {
   }
 
   /** Creates a version without files (formats whose versions are documents, e.g. a manifest list). */
-  async createVersion(pkg: PackageSpec, version: VersionSpec): Promise<{ package: PackageEntity; version: PackageVersionEntity }> {
+  async createVersion(
+    pkg: PackageSpec,
+    version: VersionSpec,
+  ): Promise<{ package: PackageEntity; version: PackageVersionEntity }> {
     return this.db.transaction(async (em) => {
       const p = await this.getOrCreatePackage(em, pkg);
       const v = await this.getOrCreateVersion(em, p, version, 'create');
@@ -62,11 +80,22 @@ export class PackageService {
 
   /** Replaces a version's metadata JSON (e.g. npm deprecate). */
   async updateVersionMetadata(versionId: number, metadata: unknown): Promise<void> {
-    await this.db.transaction((em) => em.update(PackageVersionEntity, { id: versionId }, { metadataJson: JSON.stringify(metadata) }));
+    await this.db.transaction((em) =>
+      em.update(
+        PackageVersionEntity,
+        { id: versionId },
+        { metadataJson: JSON.stringify(metadata) },
+      ),
+    );
   }
 
   /** Replaces every property of one name on a row (e.g. moving a dist-tag). */
-  async setProperty(refType: PropertyRefType, refId: number, name: string, values: string[]): Promise<void> {
+  async setProperty(
+    refType: PropertyRefType,
+    refId: number,
+    name: string,
+    values: string[],
+  ): Promise<void> {
     await this.db.transaction(async (em) => {
       await em.delete(PackagePropertyEntity, { refType, refId, name });
       await insertProperties(em, refType, refId, { [name]: values });
@@ -80,7 +109,10 @@ export class PackageService {
       if (!file) throw RegistryError.notFound('file not found');
       await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: file.id });
       await em.delete(PackageFileEntity, { id: file.id });
-      if (dropEmptyVersion && (await em.countBy(PackageFileEntity, { versionId: file.versionId })) === 0) {
+      if (
+        dropEmptyVersion &&
+        (await em.countBy(PackageFileEntity, { versionId: file.versionId })) === 0
+      ) {
         await deleteVersionRows(em, [file.versionId]);
       }
       return [file.blobId];
@@ -91,7 +123,8 @@ export class PackageService {
   /** Deletes a version with its files and properties. */
   async deleteVersion(versionId: number): Promise<void> {
     const blobIds = await this.db.transaction(async (em) => {
-      if (!(await em.existsBy(PackageVersionEntity, { id: versionId }))) throw RegistryError.notFound('version not found');
+      if (!(await em.existsBy(PackageVersionEntity, { id: versionId })))
+        throw RegistryError.notFound('version not found');
       return deleteVersionRows(em, [versionId]);
     });
     await this.removeUnreferencedBlobs(blobIds);
@@ -100,10 +133,20 @@ export class PackageService {
   /** Deletes a package with every version. */
   async deletePackage(packageId: number): Promise<void> {
     const blobIds = await this.db.transaction(async (em) => {
-      if (!(await em.existsBy(PackageEntity, { id: packageId }))) throw RegistryError.notFound('package not found');
-      const versions = await em.find(PackageVersionEntity, { where: { packageId }, select: { id: true } });
-      const ids = await deleteVersionRows(em, versions.map((v) => v.id));
-      await em.delete(PackagePropertyEntity, { refType: PropertyRefType.Package, refId: packageId });
+      if (!(await em.existsBy(PackageEntity, { id: packageId })))
+        throw RegistryError.notFound('package not found');
+      const versions = await em.find(PackageVersionEntity, {
+        where: { packageId },
+        select: { id: true },
+      });
+      const ids = await deleteVersionRows(
+        em,
+        versions.map((v) => v.id),
+      );
+      await em.delete(PackagePropertyEntity, {
+        refType: PropertyRefType.Package,
+        refId: packageId,
+      });
       await em.delete(PackageEntity, { id: packageId });
       return ids;
     });
@@ -141,7 +184,12 @@ export class PackageService {
     return removed;
   }
 
-  private async publish(pkg: PackageSpec, version: VersionSpec, file: FileSpec, mode: VersionMode): Promise<PublishResult> {
+  private async publish(
+    pkg: PackageSpec,
+    version: VersionSpec,
+    file: FileSpec,
+    mode: VersionMode,
+  ): Promise<PublishResult> {
     const staged = 'storageId' in file.blob ? file.blob : undefined;
     let reusedExisting = false;
     try {
@@ -163,11 +211,20 @@ export class PackageService {
 
   private async getOrCreatePackage(em: EntityManager, spec: PackageSpec): Promise<PackageEntity> {
     const lowerName = spec.name.toLowerCase();
-    const found = await em.findOneBy(PackageEntity, { ownerId: spec.ownerId, type: spec.type, lowerName });
+    const found = await em.findOneBy(PackageEntity, {
+      ownerId: spec.ownerId,
+      type: spec.type,
+      lowerName,
+    });
     if (found) return found;
     const row = em.create(PackageEntity, {
-      ownerId: spec.ownerId, type: spec.type, name: spec.name, lowerName,
-      semverCompatible: spec.semverCompatible ?? false, isInternal: spec.isInternal ?? false, createdUnix: nowUnix(),
+      ownerId: spec.ownerId,
+      type: spec.type,
+      name: spec.name,
+      lowerName,
+      semverCompatible: spec.semverCompatible ?? false,
+      isInternal: spec.isInternal ?? false,
+      createdUnix: nowUnix(),
     });
     try {
       await em.insert(PackageEntity, row);
@@ -180,18 +237,28 @@ export class PackageService {
   }
 
   private async getOrCreateVersion(
-    em: EntityManager, pkg: PackageEntity, spec: VersionSpec, mode: VersionMode,
+    em: EntityManager,
+    pkg: PackageEntity,
+    spec: VersionSpec,
+    mode: VersionMode,
   ): Promise<{ version: PackageVersionEntity; created: boolean }> {
     const lowerVersion = spec.version.toLowerCase();
     const found = await em.findOneBy(PackageVersionEntity, { packageId: pkg.id, lowerVersion });
     if (found) {
-      if (mode === 'create') throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
+      if (mode === 'create')
+        throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
       return { version: found, created: false };
     }
-    if (mode === 'must-exist') throw RegistryError.notFound(`version ${spec.version} of ${pkg.name} does not exist`);
+    if (mode === 'must-exist')
+      throw RegistryError.notFound(`version ${spec.version} of ${pkg.name} does not exist`);
     const row = em.create(PackageVersionEntity, {
-      packageId: pkg.id, creatorId: spec.creatorId, version: spec.version, lowerVersion, createdUnix: nowUnix(),
-      isInternal: spec.isInternal ?? false, downloadCount: 0,
+      packageId: pkg.id,
+      creatorId: spec.creatorId,
+      version: spec.version,
+      lowerVersion,
+      createdUnix: nowUnix(),
+      isInternal: spec.isInternal ?? false,
+      downloadCount: 0,
       metadataJson: spec.metadata === undefined ? null : JSON.stringify(spec.metadata),
     });
     try {
@@ -199,7 +266,8 @@ export class PackageService {
     } catch (err) {
       if (isForeignKeyViolation(err)) throw new RetryTransaction('package removed concurrently');
       if (!isUniqueViolation(err)) throw err;
-      if (mode === 'create') throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
+      if (mode === 'create')
+        throw RegistryError.conflict(`version ${spec.version} of ${pkg.name} already exists`);
       throw new RetryTransaction('version created concurrently');
     }
     await insertProperties(em, PropertyRefType.Version, row.id, spec.properties);
@@ -207,7 +275,10 @@ export class PackageService {
   }
 
   /** Inserts the blob row for staged bytes, or returns the row that already has that sha256. */
-  private async commitBlob(em: EntityManager, source: FileSpec['blob']): Promise<PackageBlobEntity> {
+  private async commitBlob(
+    em: EntityManager,
+    source: FileSpec['blob'],
+  ): Promise<PackageBlobEntity> {
     if (!('storageId' in source)) {
       const existing = await em.findOneBy(PackageBlobEntity, { id: source.blobId });
       if (!existing) throw RegistryError.notFound('blob not found');
@@ -216,8 +287,13 @@ export class PackageService {
     const existing = await em.findOneBy(PackageBlobEntity, { hashSha256: source.sha256 });
     if (existing) return existing;
     const row = em.create(PackageBlobEntity, {
-      storageId: source.storageId, size: source.size, hashMd5: source.md5, hashSha1: source.sha1,
-      hashSha256: source.sha256, hashSha512: source.sha512, createdUnix: nowUnix(),
+      storageId: source.storageId,
+      size: source.size,
+      hashMd5: source.md5,
+      hashSha1: source.sha1,
+      hashSha256: source.sha256,
+      hashSha512: source.sha512,
+      createdUnix: nowUnix(),
     });
     try {
       await em.insert(PackageBlobEntity, row);
@@ -230,7 +306,12 @@ export class PackageService {
     return row;
   }
 
-  private async insertFile(em: EntityManager, versionId: number, blobId: number, spec: FileSpec): Promise<PackageFileEntity> {
+  private async insertFile(
+    em: EntityManager,
+    versionId: number,
+    blobId: number,
+    spec: FileSpec,
+  ): Promise<PackageFileEntity> {
     const lowerName = spec.name.toLowerCase();
     const compositeKey = spec.compositeKey ?? '';
     if (spec.overwrite) {
@@ -242,13 +323,20 @@ export class PackageService {
       }
     }
     const row = em.create(PackageFileEntity, {
-      versionId, blobId, name: spec.name, lowerName, compositeKey, isLead: spec.isLead ?? false, createdUnix: nowUnix(),
+      versionId,
+      blobId,
+      name: spec.name,
+      lowerName,
+      compositeKey,
+      isLead: spec.isLead ?? false,
+      createdUnix: nowUnix(),
     });
     try {
       await em.insert(PackageFileEntity, row);
     } catch (err) {
       if (isUniqueViolation(err)) throw RegistryError.conflict(`file ${spec.name} already exists`);
-      if (isForeignKeyViolation(err)) throw new RetryTransaction('blob or version removed concurrently');
+      if (isForeignKeyViolation(err))
+        throw new RetryTransaction('blob or version removed concurrently');
       throw err;
     }
     await insertProperties(em, PropertyRefType.File, row.id, spec.properties);
@@ -257,7 +345,9 @@ export class PackageService {
 
   private async dropStaged(staged: StagedBlob): Promise<void> {
     try {
-      const stillStaged = await this.db.manager.existsBy(PackageBlobUploadEntity, { id: staged.storageId });
+      const stillStaged = await this.db.manager.existsBy(PackageBlobUploadEntity, {
+        id: staged.storageId,
+      });
       if (!stillStaged) return; // committed as a blob (or already dropped)
       await this.storage.delete(blobKey(staged.storageId));
       await this.db.manager.delete(PackageBlobUploadEntity, { id: staged.storageId });
@@ -268,7 +358,12 @@ export class PackageService {
   }
 }
 
-async function insertProperties(em: EntityManager, refType: PropertyRefType, refId: number, props?: PropertyMap): Promise<void> {
+async function insertProperties(
+  em: EntityManager,
+  refType: PropertyRefType,
+  refId: number,
+  props?: PropertyMap,
+): Promise<void> {
   if (!props) return;
   const rows = Object.entries(props).flatMap(([name, value]) =>
     (typeof value === 'string' ? [value] : value).map((v) => ({ refType, refId, name, value: v })),
@@ -279,12 +374,21 @@ async function insertProperties(em: EntityManager, refType: PropertyRefType, ref
 /** Deletes versions, their files and all their properties; returns the blob ids freed. */
 async function deleteVersionRows(em: EntityManager, versionIds: number[]): Promise<number[]> {
   if (!versionIds.length) return [];
-  const files = await em.find(PackageFileEntity, { where: { versionId: In(versionIds) }, select: { id: true, blobId: true } });
+  const files = await em.find(PackageFileEntity, {
+    where: { versionId: In(versionIds) },
+    select: { id: true, blobId: true },
+  });
   if (files.length) {
-    await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: In(files.map((f) => f.id)) });
+    await em.delete(PackagePropertyEntity, {
+      refType: PropertyRefType.File,
+      refId: In(files.map((f) => f.id)),
+    });
     await em.delete(PackageFileEntity, { id: In(files.map((f) => f.id)) });
   }
-  await em.delete(PackagePropertyEntity, { refType: PropertyRefType.Version, refId: In(versionIds) });
+  await em.delete(PackagePropertyEntity, {
+    refType: PropertyRefType.Version,
+    refId: In(versionIds),
+  });
   await em.delete(PackageVersionEntity, { id: In(versionIds) });
   return files.map((f) => f.blobId);
 }

@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { InvalidBlobKeyError } from './blob-storage';
 
 const ID = /^[0-9a-f]{32}$/;
-const KEY = /^(blobs\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{32}|uploads\/[0-9a-f]{32}(\/[0-9a-z_.-]{1,64})?|[a-z0-9][a-z0-9_.-]{0,63}(\/[a-z0-9][a-z0-9_.-]{0,63}){0,7})$/;
+const KEY =
+  /^(blobs\/[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f]{32}|uploads\/[0-9a-f]{32}(\/[0-9a-z_.-]{1,64})?|[a-z0-9][a-z0-9_.-]{0,63}(\/[a-z0-9][a-z0-9_.-]{0,63}){0,7})$/;
 
 /** A new random storage id (128 bits, hex). */
 export function generateStorageId(): string {

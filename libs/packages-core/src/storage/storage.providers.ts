@@ -31,7 +31,11 @@ export const blobStorageProvider: Provider = {
     if (driver instanceof S3BlobStorage) {
       // Create the bucket on first start. A failure (wrong secret, store down) must not
       // stop the process: /readyz reports it, and the server recovers when the store does.
-      await driver.ensureBucket().catch((err: Error) => new Logger('storage').error(`cannot prepare the S3 bucket: ${err.message}`));
+      await driver
+        .ensureBucket()
+        .catch((err: Error) =>
+          new Logger('storage').error(`cannot prepare the S3 bucket: ${err.message}`),
+        );
     }
     return storage;
   },

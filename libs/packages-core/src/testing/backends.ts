@@ -13,7 +13,9 @@ export interface Backend {
   available: boolean;
   missing: string;
   /** Provisions fresh state; returns REGISTRY_* variables and a disposer. */
-  provision(dataDir: string): Promise<{ env: Record<string, string>; dispose: () => Promise<void> }>;
+  provision(
+    dataDir: string,
+  ): Promise<{ env: Record<string, string>; dispose: () => Promise<void> }>;
 }
 
 export const SQLITE_FS: Backend = {
@@ -21,7 +23,10 @@ export const SQLITE_FS: Backend = {
   available: true,
   missing: '',
   async provision(dataDir) {
-    return { env: { REGISTRY_DATA_DIR: dataDir, REGISTRY_STORAGE: 'fs' }, dispose: async () => undefined };
+    return {
+      env: { REGISTRY_DATA_DIR: dataDir, REGISTRY_STORAGE: 'fs' },
+      dispose: async () => undefined,
+    };
   },
 };
 
@@ -69,15 +74,27 @@ export function minioClient(): MinioClient {
   const s3 = s3TestSettings()!;
   const url = new URL(s3.endpoint);
   return new MinioClient({
-    endPoint: url.hostname, port: Number(url.port || 80), useSSL: url.protocol === 'https:',
-    accessKey: s3.accessKey, secretKey: s3.secretKey, region: s3.region, pathStyle: true,
+    endPoint: url.hostname,
+    port: Number(url.port || 80),
+    useSSL: url.protocol === 'https:',
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    region: s3.region,
+    pathStyle: true,
   });
 }
 
 /** A fresh database on the test MariaDB server; `drop()` removes it. */
-export async function createMysqlDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createMysqlDatabase(
+  name: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = new URL(mysqlTestUrl()!);
-  const admin = await createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+  const admin = await createConnection({
+    host: base.hostname,
+    port: Number(base.port || 3306),
+    user: decodeURIComponent(base.username),
+    password: decodeURIComponent(base.password),
+  });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   await admin.end();
   const url = new URL(base.toString());
@@ -85,7 +102,12 @@ export async function createMysqlDatabase(name: string): Promise<{ url: string; 
   return {
     url: url.toString(),
     drop: async () => {
-      const c = await createConnection({ host: base.hostname, port: Number(base.port || 3306), user: decodeURIComponent(base.username), password: decodeURIComponent(base.password) });
+      const c = await createConnection({
+        host: base.hostname,
+        port: Number(base.port || 3306),
+        user: decodeURIComponent(base.username),
+        password: decodeURIComponent(base.password),
+      });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
     },
@@ -94,7 +116,8 @@ export async function createMysqlDatabase(name: string): Promise<{ url: string; 
 
 export async function emptyAndRemoveBucket(client: MinioClient, bucket: string): Promise<void> {
   const keys: string[] = [];
-  for await (const item of client.listObjectsV2(bucket, '', true)) if (item.name) keys.push(item.name);
+  for await (const item of client.listObjectsV2(bucket, '', true))
+    if (item.name) keys.push(item.name);
   if (keys.length) await client.removeObjects(bucket, keys);
   await client.removeBucket(bucket);
 }

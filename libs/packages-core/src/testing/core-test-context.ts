@@ -31,11 +31,21 @@ export interface CoreTestContext {
   close(): Promise<void>;
 }
 
-export async function createCoreTestContext(backend: Backend, env: Record<string, string> = {}): Promise<CoreTestContext> {
+export async function createCoreTestContext(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<CoreTestContext> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-core-'));
   const provisioned = await backend.provision(dataDir);
-  const config = loadConfig({ REGISTRY_LOG_LEVEL: 'error', REGISTRY_CLEANUP_INTERVAL: '0', ...provisioned.env, ...env });
-  const module = await Test.createTestingModule({ imports: [PackagesCoreModule.forRoot(config)] }).compile();
+  const config = loadConfig({
+    REGISTRY_LOG_LEVEL: 'error',
+    REGISTRY_CLEANUP_INTERVAL: '0',
+    ...provisioned.env,
+    ...env,
+  });
+  const module = await Test.createTestingModule({
+    imports: [PackagesCoreModule.forRoot(config)],
+  }).compile();
   await module.init();
   const db = module.get(Database);
   let counter = 0;
@@ -53,7 +63,12 @@ export async function createCoreTestContext(backend: Backend, env: Record<string
     async makeOwner(name = `owner${++counter}`) {
       const now = nowUnix();
       const row = db.manager.create(UserEntity, {
-        name, lowerName: name.toLowerCase(), kind: OwnerKind.User, visibility: Visibility.Public, createdUnix: now, updatedUnix: now,
+        name,
+        lowerName: name.toLowerCase(),
+        kind: OwnerKind.User,
+        visibility: Visibility.Public,
+        createdUnix: now,
+        updatedUnix: now,
       });
       await db.manager.insert(UserEntity, row);
       return row;

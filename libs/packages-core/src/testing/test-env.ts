@@ -46,7 +46,9 @@ export function describeIf(
   } else if (process.env.CI === 'true') {
     describe(name, () => {
       it(`needs ${missing}`, () => {
-        throw new Error(`${missing} is not configured, and CI=true makes that a failure (run the tests with npm test)`);
+        throw new Error(
+          `${missing} is not configured, and CI=true makes that a failure (run the tests with npm test)`,
+        );
       });
     });
   } else {
