@@ -99,3 +99,13 @@ describe('parseByteSize / parseDuration', () => {
     ['soon', null],
   ])('%s → %s', (text, expected) => expect(parseDuration(text)).toBe(expected));
 });
+
+describe('REGISTRY_DB_PASSWORD', () => {
+  it('goes into the MySQL URL percent-encoded, whatever characters it has', () => {
+    const config = loadConfig({ REGISTRY_DB_URL: 'mysql://wharf@db:3306/wharf', REGISTRY_DB_PASSWORD: 'p@ss:w/rd%' });
+    expect(config.database).toMatchObject({ kind: 'mysql' });
+    const url = new URL((config.database as { url: string }).url);
+    expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd%');
+    expect(url.username).toBe('wharf');
+  });
+});

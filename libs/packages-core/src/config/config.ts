@@ -114,7 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dbUrl && !dbUrl.startsWith('sqlite:')
       ? {
           kind: 'mysql',
-          url: dbUrl.replace(/^mariadb:/, 'mysql:'),
+          url: withPassword(dbUrl.replace(/^mariadb:/, 'mysql:'), vars.REGISTRY_DB_PASSWORD),
           poolSize: vars.REGISTRY_DB_POOL_SIZE ?? 10,
         }
       : {
@@ -161,4 +161,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     uploadSessionTtlSeconds: parseDuration(vars.REGISTRY_UPLOAD_SESSION_TTL ?? '24h')!,
     shutdownTimeoutSeconds: parseDuration(vars.REGISTRY_SHUTDOWN_TIMEOUT ?? '30s')!,
   });
+}
+
+/** Puts a separately configured password into a mysql:// URL, percent-encoded. */
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }

@@ -51,6 +51,11 @@ export class EnvironmentVariables {
   })
   REGISTRY_DB_URL?: string;
 
+  /** Overrides the password of a mysql:// URL, so it may contain any character (Kubernetes Secrets). */
+  @IsOptional()
+  @IsString()
+  REGISTRY_DB_PASSWORD?: string;
+
   @IsOptional()
   @Type(() => Number)
   @IsInt()
