@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Readable, pipeline } from 'node:stream';
 import { Database } from '../database/database.service';
 import { nowUnix, PackageBlobUploadEntity } from '../entities';
@@ -31,6 +31,8 @@ export interface IngestOptions {
 
 @Injectable()
 export class IngestService {
+  private readonly log = new Logger(IngestService.name);
+
   constructor(
     private readonly db: Database,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
@@ -79,9 +81,17 @@ export class IngestService {
     await this.forget(staged.storageId);
   }
 
+  /**
+   * Object first, then the staging row. When the store or the database is down, the row
+   * stays behind on purpose: the cleanup job finishes the removal once they are back.
+   */
   private async forget(storageId: string): Promise<void> {
-    await this.storage.delete(blobKey(storageId));
-    await this.db.manager.delete(PackageBlobUploadEntity, { id: storageId });
+    try {
+      await this.storage.delete(blobKey(storageId));
+      await this.db.manager.delete(PackageBlobUploadEntity, { id: storageId });
+    } catch (err) {
+      this.log.warn(`staged blob ${storageId} left for the cleanup job: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -1,0 +1,108 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * Services a test may stop and start without disturbing anyone else: outage tests must
+ * not take down the shared MariaDB or S3 server other suites use.
+ */
+export interface PrivateService {
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForPort(port: number, up: boolean, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open === up) return;
+    if (Date.now() > deadline) throw new Error(`port ${port} did not ${up ? 'open' : 'close'} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** True when this machine can run a private MariaDB (the server binaries are installed). */
+export async function canRunPrivateMariadb(): Promise<boolean> {
+  try {
+    await run('mariadb-install-db', ['--help']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A MariaDB server of its own: fresh data directory, loopback port, database `wharf`. */
+export async function startPrivateMariadb(): Promise<PrivateService> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-mariadb-'));
+  const port = await freePort();
+  await run('mariadb-install-db', [
+    '--no-defaults', `--datadir=${dir}/data`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db',
+  ]);
+  let pid: number | undefined;
+  const start = async () => {
+    const child = spawn('/usr/sbin/mariadbd', [
+      '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${dir}/sock`,
+      '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=32M', `--pid-file=${dir}/pid`,
+    ], { stdio: 'ignore', detached: true });
+    child.unref();
+    pid = child.pid;
+    await waitForPort(port, true);
+  };
+  const stop = async () => {
+    if (pid) process.kill(pid, 'SIGTERM');
+    pid = undefined;
+    await waitForPort(port, false);
+  };
+  await start();
+  await run('mysql', ['-uroot', '-h127.0.0.1', `-P${port}`, '-e', 'CREATE DATABASE wharf CHARACTER SET utf8mb4 COLLATE utf8mb4_bin']);
+  return {
+    url: `mysql://root@127.0.0.1:${port}/wharf`,
+    start,
+    stop,
+    async destroy() {
+      if (pid) await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An S3 test server of its own (scripts/s3-test-server) on free ports; data survives stop/start. */
+export async function startPrivateS3(bucket: string): Promise<PrivateService & { env: Record<string, string> }> {
+  const port = await freePort();
+  const internal = await freePort();
+  const env = { ...process.env, S3_PORT: String(port), S3_INTERNAL_PORT: String(internal), S3_BUCKET: bucket, S3_STATE_DIR: `/tmp/wharf-s3-private-${port}` };
+  const script = (name: string, args: string[] = []) => run('bash', [path.join(ROOT, 'scripts/s3-test-server', name), ...args], { env });
+  await script('start.sh');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    env: {
+      REGISTRY_STORAGE: 's3', REGISTRY_S3_ENDPOINT: `http://127.0.0.1:${port}`, REGISTRY_S3_BUCKET: bucket,
+      REGISTRY_S3_ACCESS_KEY: 'wharf', REGISTRY_S3_SECRET_KEY: 'wharf-secret-key', REGISTRY_S3_REGION: 'us-east-1',
+    },
+    start: async () => void (await script('start.sh')),
+    stop: async () => void (await script('stop.sh')),
+    destroy: async () => void (await script('stop.sh', ['--wipe'])),
+  };
+}
