@@ -30,18 +30,20 @@ export class RequestLoggingMiddleware implements NestMiddleware {
     res.setHeader('X-Request-Id', id);
     const path = (req.originalUrl ?? req.url).split('?')[0];
     const format = formatOf(path);
-    let bytesIn = 0;
-    req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+    // Byte counts come from the socket: a 'data' listener on the request would switch it
+    // to flowing mode and drop every chunk read before the handler pipes the body.
+    const socket = req.socket;
+    const readAtStart = socket.bytesRead;
+    const writtenAtStart = socket.bytesWritten;
     res.on('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeOf(req);
       const status = res.writableFinished ? res.statusCode : 499;
       this.metrics.requests.inc({ method: req.method, route, format, status: String(status) });
       this.metrics.latency.observe({ method: req.method, route, format }, seconds);
+      const bytesIn = socket.bytesRead - readAtStart;
       this.metrics.bytesIn.inc({ format }, bytesIn);
-      const length = Number(res.getHeader('content-length') ?? 0);
-      if (Number.isFinite(length) && status !== 304 && req.method !== 'HEAD')
-        this.metrics.bytesOut.inc({ format }, length);
+      this.metrics.bytesOut.inc({ format }, socket.bytesWritten - writtenAtStart);
       this.log.log({
         msg: 'request',
         requestId: id,
