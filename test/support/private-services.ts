@@ -43,6 +43,15 @@ async function waitForPort(port: number, up: boolean, timeoutMs = 30000): Promis
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** True when this machine can run a private MariaDB (the server binaries are installed). */
 export async function canRunPrivateMariadb(): Promise<boolean> {
   try {
@@ -71,7 +80,10 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
     await waitForPort(port, true);
   };
   const stop = async () => {
-    if (pid) process.kill(pid, 'SIGTERM');
+    if (!pid) return;
+    process.kill(pid, 'SIGTERM');
+    // gone only when the process is: it still writes its files after closing the port
+    for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     pid = undefined;
     await waitForPort(port, false);
   };
@@ -82,8 +94,8 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
     start,
     stop,
     async destroy() {
-      if (pid) await stop();
-      rmSync(dir, { recursive: true, force: true });
+      await stop();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }
