@@ -15,7 +15,8 @@ import { startTestApp, TestApp } from './support/test-app';
  * the shared ones other suites use.
  */
 const file = (name: string) => `/api/packages/${ADMIN.username}/generic/outage/${name}/blob.bin`;
-const put = (t: TestApp, name: string, body: Buffer) => request(t.url).put(file(name)).auth(ADMIN.username, ADMIN.password).send(body);
+const put = (t: TestApp, name: string, body: Buffer) =>
+  request(t.url).put(file(name)).auth(ADMIN.username, ADMIN.password).send(body);
 
 async function eventuallyReady(t: TestApp): Promise<void> {
   for (let i = 0; ; i++) {
@@ -69,10 +70,14 @@ describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'outages', () => {
     const backend: Backend = {
       ...MYSQL_S3,
       async provision(dataDir) {
-        return { env: { REGISTRY_DATA_DIR: dataDir, REGISTRY_DB_URL: db.url, ...s3.env }, dispose: db.drop };
+        return {
+          env: { REGISTRY_DATA_DIR: dataDir, REGISTRY_DB_URL: db.url, ...s3.env },
+          dispose: db.drop,
+        };
       },
     };
-    const t = await startTestApp(backend, ADMIN_ENV);
+    // Session TTL 0: the refused upload's staging row counts as abandoned at once.
+    const t = await startTestApp(backend, { ...ADMIN_ENV, REGISTRY_UPLOAD_SESSION_TTL: '0' });
     try {
       await put(t, 'before', randomBytes(1000)).expect(201);
       await s3.stop();
@@ -96,4 +101,3 @@ describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'outages', () => {
     }
   });
 });
-

@@ -13,16 +13,20 @@ function upload(url: string, path: string, chunks: Buffer[], delayMs: number): P
   return new Promise((resolve, reject) => {
     const target = new URL(path, url);
     const total = chunks.reduce((n, c) => n + c.length, 0);
-    const req = http.request(target, {
-      method: 'PUT',
-      headers: {
-        'content-length': total,
-        authorization: `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`,
+    const req = http.request(
+      target,
+      {
+        method: 'PUT',
+        headers: {
+          'content-length': total,
+          authorization: `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`,
+        },
       },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     (async () => {
       for (const chunk of chunks) {
@@ -50,12 +54,19 @@ describeEachBackend('upload integrity', (backend) => {
   it.each([
     ['one byte in the header packet', [randomBytes(1)], 0],
     ['100 KiB at once', [randomBytes(100 * 1024)], 0],
-    ['12 MiB in 48 chunks as fast as possible', Array.from({ length: 48 }, () => randomBytes(256 * 1024)), 0],
+    [
+      '12 MiB in 48 chunks as fast as possible',
+      Array.from({ length: 48 }, () => randomBytes(256 * 1024)),
+      0,
+    ],
     ['1 MiB trickling in 16 chunks', Array.from({ length: 16 }, () => randomBytes(64 * 1024)), 25],
   ])('%s round-trips byte for byte', async (label, chunks, delay) => {
     const path = `/api/packages/${ADMIN.username}/generic/integrity/${label.replace(/\W+/g, '-')}/data.bin`;
     expect(await upload(t.url, path, chunks as Buffer[], delay as number)).toBe(201);
     const sent = Buffer.concat(chunks as Buffer[]);
-    expect(await downloadSha256(t.url, path)).toEqual({ sha: createHash('sha256').update(sent).digest('hex'), size: sent.length });
+    expect(await downloadSha256(t.url, path)).toEqual({
+      sha: createHash('sha256').update(sent).digest('hex'),
+      size: sent.length,
+    });
   });
 });

@@ -38,7 +38,8 @@ async function waitForPort(port: number, up: boolean, timeoutMs = 30000): Promis
       socket.once('error', () => resolve(false));
     });
     if (open === up) return;
-    if (Date.now() > deadline) throw new Error(`port ${port} did not ${up ? 'open' : 'close'} within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`port ${port} did not ${up ? 'open' : 'close'} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -67,14 +68,29 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-mariadb-'));
   const port = await freePort();
   await run('mariadb-install-db', [
-    '--no-defaults', `--datadir=${dir}/data`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db',
+    '--no-defaults',
+    `--datadir=${dir}/data`,
+    '--user=root',
+    '--auth-root-authentication-method=normal',
+    '--skip-test-db',
   ]);
   let pid: number | undefined;
   const start = async () => {
-    const child = spawn('/usr/sbin/mariadbd', [
-      '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${dir}/sock`,
-      '--user=root', '--skip-log-bin', '--innodb-buffer-pool-size=32M', `--pid-file=${dir}/pid`,
-    ], { stdio: 'ignore', detached: true });
+    const child = spawn(
+      '/usr/sbin/mariadbd',
+      [
+        '--no-defaults',
+        `--datadir=${dir}/data`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        `--socket=${dir}/sock`,
+        '--user=root',
+        '--skip-log-bin',
+        '--innodb-buffer-pool-size=32M',
+        `--pid-file=${dir}/pid`,
+      ],
+      { stdio: 'ignore', detached: true },
+    );
     child.unref();
     pid = child.pid;
     await waitForPort(port, true);
@@ -88,7 +104,13 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
     await waitForPort(port, false);
   };
   await start();
-  await run('mysql', ['-uroot', '-h127.0.0.1', `-P${port}`, '-e', 'CREATE DATABASE wharf CHARACTER SET utf8mb4 COLLATE utf8mb4_bin']);
+  await run('mysql', [
+    '-uroot',
+    '-h127.0.0.1',
+    `-P${port}`,
+    '-e',
+    'CREATE DATABASE wharf CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
+  ]);
   return {
     url: `mysql://root@127.0.0.1:${port}/wharf`,
     start,
@@ -101,17 +123,30 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
 }
 
 /** An S3 test server of its own (scripts/s3-test-server) on free ports; data survives stop/start. */
-export async function startPrivateS3(bucket: string): Promise<PrivateService & { env: Record<string, string> }> {
+export async function startPrivateS3(
+  bucket: string,
+): Promise<PrivateService & { env: Record<string, string> }> {
   const port = await freePort();
   const internal = await freePort();
-  const env = { ...process.env, S3_PORT: String(port), S3_INTERNAL_PORT: String(internal), S3_BUCKET: bucket, S3_STATE_DIR: `/tmp/wharf-s3-private-${port}` };
-  const script = (name: string, args: string[] = []) => run('bash', [path.join(ROOT, 'scripts/s3-test-server', name), ...args], { env });
+  const env = {
+    ...process.env,
+    S3_PORT: String(port),
+    S3_INTERNAL_PORT: String(internal),
+    S3_BUCKET: bucket,
+    S3_STATE_DIR: `/tmp/wharf-s3-private-${port}`,
+  };
+  const script = (name: string, args: string[] = []) =>
+    run('bash', [path.join(ROOT, 'scripts/s3-test-server', name), ...args], { env });
   await script('start.sh');
   return {
     url: `http://127.0.0.1:${port}`,
     env: {
-      REGISTRY_STORAGE: 's3', REGISTRY_S3_ENDPOINT: `http://127.0.0.1:${port}`, REGISTRY_S3_BUCKET: bucket,
-      REGISTRY_S3_ACCESS_KEY: 'wharf', REGISTRY_S3_SECRET_KEY: 'wharf-secret-key', REGISTRY_S3_REGION: 'us-east-1',
+      REGISTRY_STORAGE: 's3',
+      REGISTRY_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      REGISTRY_S3_BUCKET: bucket,
+      REGISTRY_S3_ACCESS_KEY: 'wharf',
+      REGISTRY_S3_SECRET_KEY: 'wharf-secret-key',
+      REGISTRY_S3_REGION: 'us-east-1',
     },
     start: async () => void (await script('start.sh')),
     stop: async () => void (await script('stop.sh')),

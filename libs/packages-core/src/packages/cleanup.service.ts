@@ -83,8 +83,9 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
    */
   async run(olderThanSeconds = this.config.cleanupOlderThanSeconds): Promise<CleanupReport> {
     const now = nowUnix();
+    // Sessions go by their own TTL: an upload in flight on another replica is young, whatever the blob age asked for.
     const abandonedUploads = await this.removeAbandonedUploads(
-      now - Math.min(olderThanSeconds, this.config.uploadSessionTtlSeconds),
+      now - this.config.uploadSessionTtlSeconds,
     );
     for (const task of this.tasks) await task(now - olderThanSeconds);
     const emptyPackages = await this.removeEmptyPackages();
