@@ -1,35 +1,16 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MYSQL_S3 } from './support/backends';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
+import { freePort } from './support/private-services';
+import { serverBuilt, startServerProcess } from './support/server-process';
 
 /**
  * The built server as operators run it (`node dist/apps/registry/main.js`): start-up
  * validation, the migrate command, readiness with a broken store, graceful SIGTERM.
  * `npm test` builds first, so dist/ is there.
  */
-const MAIN = path.resolve(__dirname, '../dist/apps/registry/main.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(env: Record<string, string>, args: string[] = []): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    env: { PATH: process.env.PATH!, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
 async function waitFor(url: string, timeoutMs = 20000): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -42,9 +23,7 @@ async function waitFor(url: string, timeoutMs = 20000): Promise<Response> {
   }
 }
 
-const port = () => String(20000 + Math.floor(Math.random() * 20000));
-
-describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process', () => {
+describeIf(serverBuilt(), 'the built server (npm run build)', 'server process', () => {
   let dataDir: string;
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-proc-'));
@@ -52,7 +31,7 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('refuses to start on a bad configuration, naming each bad variable', async () => {
-    const proc = run({
+    const proc = startServerProcess({
       REGISTRY_DATA_DIR: dataDir,
       PORT: 'x',
       REGISTRY_STORAGE: 'tape',
@@ -66,12 +45,16 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
   });
 
   it('migrates as a one-off command, then serves on the embedded default and stops cleanly on SIGTERM', async () => {
-    const migrate = run({ REGISTRY_DATA_DIR: dataDir }, ['migrate']);
+    const migrate = startServerProcess({ REGISTRY_DATA_DIR: dataDir }, ['migrate']);
     expect(await migrate.exited).toBe(0);
     expect(migrate.output()).toMatch(/"applied":\["Initial1764165600000"/);
     expect(existsSync(path.join(dataDir, 'wharf.db'))).toBe(true);
-    const p = port();
-    const server = run({ REGISTRY_DATA_DIR: dataDir, PORT: p, REGISTRY_MIGRATE_ON_START: 'false' });
+    const p = String(await freePort());
+    const server = startServerProcess({
+      REGISTRY_DATA_DIR: dataDir,
+      PORT: p,
+      REGISTRY_MIGRATE_ON_START: 'false',
+    });
     try {
       expect((await waitFor(`http://127.0.0.1:${p}/healthz`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${p}/readyz`);
@@ -87,15 +70,15 @@ describeIf(existsSync(MAIN), 'the built server (npm run build)', 'server process
 });
 
 describeIf(
-  existsSync(MAIN) && MYSQL_S3.available,
+  serverBuilt() && MYSQL_S3.available,
   `the built server and ${MYSQL_S3.missing}`,
   'server process on MySQL + S3',
   () => {
     it('reports a wrong S3 secret at start-up: a log line and /readyz 503, while /healthz stays up', async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-proc-'));
       const provisioned = await MYSQL_S3.provision(dataDir);
-      const p = port();
-      const server = run({
+      const p = String(await freePort());
+      const server = startServerProcess({
         ...provisioned.env,
         REGISTRY_S3_SECRET_KEY: 'definitely-not-the-secret',
         PORT: p,
