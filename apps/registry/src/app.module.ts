@@ -1,16 +1,25 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ApiModule } from '@wharf/api';
+import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
+import { GenericModule } from '@wharf/registry-generic';
 
 /** Every format's module; registering a format is one line here. */
-export const REGISTRY_MODULES: Type[] = [];
-
+export const REGISTRY_MODULES: Type[] = [GenericModule];
 /** The composition root: core, identity, the management API and the formats. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `extraModules`: more modules to mount (tests add probe routes this way). */
+  static forRoot(config: AppConfig, extraModules: Type[] = []): DynamicModule {
     return {
       module: AppModule,
-      imports: [PackagesCoreModule.forRoot(config), ...REGISTRY_MODULES],
+      imports: [
+        PackagesCoreModule.forRoot(config),
+        AuthModule,
+        ApiModule,
+        ...REGISTRY_MODULES,
+        ...extraModules,
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { AccessTokenEntity } from './access-token.entity';
 import { AppSettingEntity } from './app-setting.entity';
+import { LoginAttemptEntity } from './login-attempt.entity';
 import { OrgMemberEntity } from './org-member.entity';
 import { PackageBlobUploadEntity } from './package-blob-upload.entity';
 import { PackageBlobEntity } from './package-blob.entity';
@@ -12,6 +13,7 @@ import { UserEntity } from './user.entity';
 export * from './access-token.entity';
 export * from './app-setting.entity';
 export * from './column-types';
+export * from './login-attempt.entity';
 export * from './org-member.entity';
 export * from './package-blob-upload.entity';
 export * from './package-blob.entity';
@@ -32,4 +34,5 @@ export const ENTITIES = [
   PackagePropertyEntity,
   PackageBlobUploadEntity,
   AppSettingEntity,
+  LoginAttemptEntity,
 ];

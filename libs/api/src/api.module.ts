@@ -1,0 +1,26 @@
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { AdminUsersController } from './controllers/admin-users.controller';
+import { ApiNotFoundController } from './controllers/not-found.controller';
+import { OrgsController } from './controllers/orgs.controller';
+import { PackagesController } from './controllers/packages.controller';
+import { TokensController } from './controllers/tokens.controller';
+import { UserController } from './controllers/user.controller';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
+
+const CONTROLLERS = [
+  AdminUsersController,
+  UserController,
+  TokensController,
+  OrgsController,
+  PackagesController,
+];
+
+/** The management REST API under `/api/v1` (Forgejo-compatible where Forgejo has the call). */
+@Module({
+  controllers: [...CONTROLLERS, ApiNotFoundController],
+})
+export class ApiModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes(...CONTROLLERS);
+  }
+}

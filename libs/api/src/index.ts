@@ -1,0 +1,3 @@
+export * from './api.module';
+export * from './openapi';
+export * from './shapes/api-shapes';

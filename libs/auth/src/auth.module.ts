@@ -1,0 +1,35 @@
+import { Global, Module } from '@nestjs/common';
+import { PackageAccessGuard } from './access/package-access.guard';
+import { SignedInGuard } from './access/signed-in.guard';
+import { AdminBootstrapService } from './bootstrap/admin-bootstrap.service';
+import { AuthenticationService } from './credentials/authentication.service';
+import { CredentialResolverRegistry } from './credentials/credential-resolver';
+import { OrganizationService } from './owners/organization.service';
+import { UserService } from './owners/user.service';
+import { PasswordHasher } from './passwords/password-hasher';
+import { LoginRateLimiter } from './rate-limit/login-rate-limiter';
+import { AccessTokenService } from './tokens/access-token.service';
+
+const EXPORTED = [
+  PasswordHasher,
+  AccessTokenService,
+  UserService,
+  OrganizationService,
+  LoginRateLimiter,
+  CredentialResolverRegistry,
+  AuthenticationService,
+  PackageAccessGuard,
+  SignedInGuard,
+];
+
+/**
+ * Identity and access: accounts, organizations, tokens, credential forms and the guards.
+ * Global, so every format module can put `@PackageAccess()` on its routes and register
+ * its own credential form without importing this module.
+ */
+@Global()
+@Module({
+  providers: [...EXPORTED, AdminBootstrapService],
+  exports: EXPORTED,
+})
+export class AuthModule {}

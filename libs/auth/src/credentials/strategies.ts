@@ -1,0 +1,62 @@
+import type { Request } from 'express';
+import passport from 'passport';
+import { Strategy as PassportBearerStrategy } from 'passport-http-bearer';
+import { RegistryError, RegistryErrorCode } from '@wharf/packages-core';
+import { Principal } from '../principal';
+
+type Done = (err: unknown, user?: Principal | false) => void;
+
+export function invalidCredentials(message = 'invalid credentials'): RegistryError {
+  return new RegistryError(RegistryErrorCode.Unauthorized, message);
+}
+
+/**
+ * HTTP Basic (RFC 7617). Written here rather than taken from passport-http, whose parser
+ * cuts passwords at a second `:` and refuses an empty password — which is exactly how a
+ * token is sent as the user name (`<token>:` or `<token>:x-oauth-basic`).
+ */
+export class BasicStrategy extends passport.Strategy {
+  override name = 'basic';
+
+  constructor(
+    private readonly verify: (req: Request, username: string, password: string, done: Done) => void,
+  ) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    const header = req.headers.authorization;
+    const match = header ? /^Basic[ ]+([A-Za-z0-9+/=_-]*)\s*$/i.exec(header) : null;
+    if (!match) return this.fail();
+    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return this.error(invalidCredentials('malformed Basic credentials'));
+    const username = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    this.verify(req, username, password, (err, user) =>
+      err ? this.error(err) : user ? this.success(user) : this.fail(),
+    );
+  }
+}
+
+/** `Authorization: token <t>`, the form Forgejo's API documents next to Bearer. */
+export class TokenHeaderStrategy extends passport.Strategy {
+  override name = 'token-header';
+
+  constructor(private readonly verify: (token: string, done: Done) => void) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    const match = /^token[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+    if (!match) return this.fail();
+    this.verify(match[1], (err, user) =>
+      err ? this.error(err) : user ? this.success(user) : this.fail(),
+    );
+  }
+}
+
+/** `Authorization: Bearer <t>` (and `?access_token=`), through passport-http-bearer. */
+export function bearerStrategy(verify: (token: string, done: Done) => void): passport.Strategy {
+  return new PassportBearerStrategy((token: string, done: Done) => verify(token, done));
+}
