@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import './support/clients/request-body-workaround';
 import { PackageQueryService } from '@wharf/packages-core';
 import { describeEachBackend } from './support/backends';
 import {
