@@ -2,10 +2,11 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
+import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
 
 /** Every format's module; registering a format is one line here. */
-export const REGISTRY_MODULES: Type[] = [GenericModule];
+export const REGISTRY_MODULES: Type[] = [GenericModule, ContainerModule];
 /** The composition root: core, identity, the management API and the formats. */
 @Module({})
 export class AppModule {

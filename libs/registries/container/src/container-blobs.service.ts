@@ -1,0 +1,229 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Readable, pipeline } from 'node:stream';
+import {
+  AppConfig, BLOB_STORAGE, blobKey, BlobStorage, IngestService, PackageBlobEntity, PackageQueryService, PackageService,
+  PackageType, StagedBlob, uploadKey, UserEntity,
+} from '@wharf/packages-core';
+import { UploadSession, UploadSessionStore } from '@wharf/packages-core/ingest/upload-session.store';
+import { OciError, OciErrorCode } from './container.errors';
+import { BLOBS_VERSION, ImageName, sha256Of } from './container.metadata';
+import { ResumableDigests, SavedDigests } from './resumable-digests';
+
+/** An upload session's state column: hasher states, the offsets of its parts, and a writer's claim. */
+interface SessionState {
+  h?: SavedDigests;
+  /** offset of each stored part, ascending; part 0 lives at `blobKey(id)`, others at `uploads/<id>/<offset>` */
+  parts: number[];
+  /** set while one request writes a part or finishes: a concurrent one is refused, not interleaved */
+  claim?: string;
+}
+
+// The state column is TEXT (64 KiB on MySQL): this many parts fit with room to spare.
+const MAX_PARTS = 3000;
+
+export interface BlobLink {
+  digest: string;
+  blob: PackageBlobEntity;
+}
+
+/**
+ * Blobs of an image: the links (`_blobs` internal version, one file per digest, like
+ * distribution's layer links), monolithic uploads, resumable chunked sessions and mounts.
+ */
+@Injectable()
+export class ContainerBlobsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ingest: IngestService,
+    private readonly packages: PackageService,
+    private readonly query: PackageQueryService,
+    private readonly sessions: UploadSessionStore,
+    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+  ) {}
+
+  /** The blob when `digest` is linked to the image; undefined otherwise. */
+  async findLink(owner: UserEntity, name: ImageName, digest: string): Promise<BlobLink | undefined> {
+    const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
+    const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
+    const file = version && (await this.query.findFile(version.id, digest));
+    const blob = file && (await this.query.getBlob(file.blobId));
+    return blob ? { digest, blob } : undefined;
+  }
+
+  /** Links of several digests at once (manifest validation): digest → blob. */
+  async findLinks(owner: UserEntity, name: ImageName, digests: string[]): Promise<Map<string, PackageBlobEntity>> {
+    const out = new Map<string, PackageBlobEntity>();
+    const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
+    const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
+    if (!version) return out;
+    for (const digest of digests) {
+      const file = await this.query.findFile(version.id, digest);
+      const blob = file && (await this.query.getBlob(file.blobId));
+      if (blob) out.set(digest, blob);
+    }
+    return out;
+  }
+
+  /** Removes the link (the periodic collection then frees unreferenced bytes); false when there was none. */
+  async unlink(owner: UserEntity, name: ImageName, digest: string): Promise<boolean> {
+    const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
+    const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
+    const file = version && (await this.query.findFile(version.id, digest));
+    if (!file) return false;
+    await this.packages.deleteFile(file.id, false);
+    return true;
+  }
+
+  /** Monolithic upload (`POST ?digest=`): one pass, digest checked before anything is linked. */
+  async uploadMonolithic(owner: UserEntity, creatorId: number, name: ImageName, digest: string, body: Readable, declaredSize?: number): Promise<void> {
+    const staged = await this.ingest.ingest(body, { limit: this.limit(), declaredSize });
+    if (staged.sha256 !== sha256Of(digest)) {
+      await this.ingest.discard(staged);
+      throw new OciError(OciErrorCode.DigestInvalid, `the content's digest is sha256:${staged.sha256}, not ${digest}`);
+    }
+    await this.link(owner, creatorId, name, digest, staged);
+  }
+
+  /** Cross-repository mount: links a blob the caller may read in another image; false when it is not there. */
+  async mount(owner: UserEntity, creatorId: number, name: ImageName, digest: string, source: BlobLink | undefined): Promise<boolean> {
+    if (!source) return false;
+    await this.link(owner, creatorId, name, digest, { blobId: source.blob.id });
+    return true;
+  }
+
+  async startSession(owner: UserEntity, name: ImageName): Promise<UploadSession> {
+    return this.sessions.create(purposeOf(owner, name));
+  }
+
+  /** The session when it exists and belongs to this image (BLOB_UPLOAD_UNKNOWN otherwise). */
+  async getSession(owner: UserEntity, name: ImageName, id: string): Promise<UploadSession> {
+    const session = await this.sessions.find(id);
+    if (!session || session.purpose !== purposeOf(owner, name)) throw new OciError(OciErrorCode.BlobUploadUnknown, 'upload session not found');
+    return session;
+  }
+
+  /**
+   * Appends one chunk (PATCH, or the body of the closing PUT). `range` (Content-Range) must
+   * start where the session stands (416 otherwise); without it, a stream is accepted only
+   * as the first write, unless `final` (Forgejo's rule). The chunk is stored as its own
+   * object — S3 cannot append — and hashed into the saved states.
+   */
+  async append(session: UploadSession, body: Readable, range: { start: number; end: number } | undefined, final = false): Promise<UploadSession> {
+    if (range && range.start !== session.bytesReceived) {
+      throw new OciError(OciErrorCode.BlobUploadInvalid, `chunk starts at ${range.start}, the session has ${session.bytesReceived} bytes`, { status: 416 });
+    }
+    if (!range && !final && session.bytesReceived > 0) throw new OciError(OciErrorCode.BlobUploadInvalid, 'Stream uploads after first write are not allowed');
+    const state = readState(session);
+    if (state.parts.length >= MAX_PARTS) throw new OciError(OciErrorCode.BlobUploadInvalid, `an upload may have at most ${MAX_PARTS} chunks`);
+    const claimed = await this.claim(session, state);
+    const offset = session.bytesReceived;
+    const key = partKey(session.id, offset);
+    const digests = await ResumableDigests.open(state.h);
+    const meter = digests.meter(offset, this.limit());
+    let written = 0;
+    try {
+      await this.storage.put(key, pipeline(body, meter, () => undefined));
+      written = meter.count();
+    } catch (err) {
+      await this.storage.delete(key);
+      await this.sessions.compareAndSet(claimed, { bytesReceived: offset, state: session.state });
+      throw err;
+    }
+    const parts = written > 0 ? [...state.parts, offset] : state.parts;
+    if (written === 0) await this.storage.delete(key);
+    const next = { bytesReceived: offset + written, state: JSON.stringify({ h: digests.save(), parts } satisfies SessionState) };
+    if (!(await this.sessions.compareAndSet(claimed, next))) {
+      await this.storage.delete(key);
+      throw new OciError(OciErrorCode.BlobUploadUnknown, 'the upload session was cancelled meanwhile');
+    }
+    return { ...claimed, ...next };
+  }
+
+  /**
+   * Closes a session (PUT ?digest=): the digest comes from the saved hash states, so
+   * nothing is re-read to check it. A session that arrived in one part is committed where
+   * it lies (its first part is already at the session's blob key); several parts are
+   * joined into one object in a single streaming pass.
+   */
+  async finish(owner: UserEntity, creatorId: number, name: ImageName, session: UploadSession, digest: string): Promise<void> {
+    const state = readState(session);
+    const claimed = await this.claim(session, state);
+    const release = () => this.sessions.compareAndSet(claimed, { bytesReceived: session.bytesReceived, state: session.state });
+    const digests = (await ResumableDigests.open(state.h)).digests(session.bytesReceived);
+    if (digests.sha256 !== sha256Of(digest)) {
+      await release();
+      throw new OciError(OciErrorCode.DigestInvalid, `the uploaded content's digest is sha256:${digests.sha256}, not ${digest}`);
+    }
+    const existing = await this.query.findBlobBySha256(digests.sha256);
+    if (existing) {
+      await this.link(owner, creatorId, name, digest, { blobId: existing.id });
+      await this.removeSession(session.id, state);
+      return;
+    }
+    if (state.parts.length === 1) {
+      // The row's id is the staged blob's storage id: committing it deletes the row.
+      const staged: StagedBlob = { storageId: session.id, ...digests };
+      await this.link(owner, creatorId, name, digest, staged);
+      return;
+    }
+    const joined = await this.ingest.ingest(Readable.from(this.readParts(session.id, state.parts)));
+    if (joined.sha256 !== digests.sha256) {
+      await this.ingest.discard(joined);
+      await release();
+      throw new OciError(OciErrorCode.BlobUploadInvalid, 'the stored chunks do not match the uploaded content; start the upload again');
+    }
+    await this.link(owner, creatorId, name, digest, joined);
+    await this.removeSession(session.id, state);
+  }
+
+  /** DELETE of a session: its parts and its row. */
+  async cancel(session: UploadSession): Promise<void> {
+    await this.removeSession(session.id, readState(session));
+  }
+
+  private async link(owner: UserEntity, creatorId: number, name: ImageName, digest: string, blob: StagedBlob | { blobId: number }): Promise<void> {
+    await this.packages.createOrAddFile(
+      { ownerId: owner.id, type: PackageType.Container, name: name.image },
+      { version: BLOBS_VERSION, creatorId, isInternal: true },
+      { name: digest, blob, overwrite: true },
+    );
+  }
+
+  private async claim(session: UploadSession, state: SessionState): Promise<UploadSession> {
+    if (state.claim) throw new OciError(OciErrorCode.BlobUploadInvalid, 'another request is writing to this upload session', { status: 416 });
+    const claimedState = JSON.stringify({ ...state, claim: `${Date.now()}-${Math.random().toString(36).slice(2)}` });
+    if (!(await this.sessions.compareAndSet(session, { bytesReceived: session.bytesReceived, state: claimedState }))) {
+      throw new OciError(OciErrorCode.BlobUploadInvalid, 'the upload session changed meanwhile; ask for its status and resume', { status: 416 });
+    }
+    return { ...session, state: claimedState };
+  }
+
+  private async *readParts(id: string, parts: number[]): AsyncGenerator<Buffer> {
+    for (const offset of parts) {
+      for await (const chunk of await this.storage.get(partKey(id, offset))) yield chunk as Buffer;
+    }
+  }
+
+  private async removeSession(id: string, state: SessionState): Promise<void> {
+    for (const offset of state.parts) await this.storage.delete(partKey(id, offset));
+    await this.sessions.delete(id);
+  }
+
+  private limit(): number | undefined {
+    return this.config.sizeLimit(PackageType.Container);
+  }
+}
+
+/** Which image a session belongs to (a hash keeps long names inside the column). */
+function purposeOf(owner: UserEntity, name: ImageName): string {
+  return `container:${owner.id}:${createHash('sha256').update(name.image).digest('hex')}`;
+}
+
+function readState(session: UploadSession): SessionState {
+  return session.state ? (JSON.parse(session.state) as SessionState) : { parts: [] };
+}
+
+function partKey(id: string, offset: number): string {
+  return offset === 0 ? blobKey(id) : `${uploadKey(id)}/${String(offset).padStart(16, '0')}`;
+}
