@@ -126,6 +126,23 @@ describeIf(
       expect(upload.status).toBe(201);
     });
 
+    it('a container registry token issued by one replica is accepted by the other', async () => {
+      const tokenRes = await fetch(
+        `${a.url}/v2/token?service=container_registry&scope=repository:${ADMIN.username}/app:pull,push`,
+        {
+          headers: { authorization: basic },
+        },
+      );
+      expect(tokenRes.status).toBe(200);
+      const { token } = (await tokenRes.json()) as { token: string };
+      const anonymous = await fetch(`${b.url}/v2/`);
+      expect(anonymous.status).toBe(401);
+      const withToken = await fetch(`${b.url}/v2/`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(withToken.status).toBe(200);
+    });
+
     it('a replica killed mid-upload: the other keeps serving, and the restarted one cleans up what was left', async () => {
       const port = a.port;
       const req = http.request(`${a.url}${filePath('killed.bin')}`, {
