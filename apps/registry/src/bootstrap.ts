@@ -22,7 +22,8 @@ export async function createApp(
     },
   );
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Only proxies inside the network may name the client (rate limits key on its address).
+  app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
   app.useGlobalFilters(new PlainTextErrorFilter());
   // Before init: the document is built from the controllers, its routes come before the API's catch-all.

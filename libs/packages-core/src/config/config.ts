@@ -38,6 +38,8 @@ export class AppConfig {
   readonly secret?: string;
   readonly logLevel: LogLevel;
   readonly requireSignin: boolean;
+  /** express `trust proxy` setting: true/false, a hop count, or a list of addresses and subnets. */
+  readonly trustProxy: boolean | number | string;
   readonly admin?: { username: string; password: string; email: string };
   readonly cleanupIntervalSeconds: number;
   readonly cleanupOlderThanSeconds: number;
@@ -149,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secret: vars.REGISTRY_SECRET,
     logLevel: (vars.REGISTRY_LOG_LEVEL ?? 'info') as LogLevel,
     requireSignin: bool(vars.REGISTRY_REQUIRE_SIGNIN, false),
+    trustProxy: parseTrustProxy(vars.REGISTRY_TRUST_PROXY ?? 'loopback, linklocal, uniquelocal'),
     admin: adminUser
       ? {
           username: adminUser,
@@ -169,4 +172,9 @@ function withPassword(url: string, password: string | undefined): string {
   const parsed = new URL(url);
   parsed.password = encodeURIComponent(password);
   return parsed.toString();
+}
+
+function parseTrustProxy(text: string): boolean | number | string {
+  if (text === 'true' || text === 'false') return text === 'true';
+  return /^\d+$/.test(text) ? Number(text) : text;
 }

@@ -123,6 +123,13 @@ export class EnvironmentVariables {
   })
   REGISTRY_LOG_LEVEL?: string;
 
+  /** Which proxies may set X-Forwarded-For (client address for rate limits and logs); express syntax. */
+  @IsOptional()
+  @Matches(/^(true|false|\d+|[\w.:/, -]+)$/, {
+    message: 'REGISTRY_TRUST_PROXY must be true, false, a hop count, or addresses/subnets/names (loopback, uniquelocal…)',
+  })
+  REGISTRY_TRUST_PROXY?: string;
+
   @IsOptional()
   @IsBooleanString({ message: 'REGISTRY_REQUIRE_SIGNIN must be true or false' })
   REGISTRY_REQUIRE_SIGNIN?: string;
