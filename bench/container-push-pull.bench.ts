@@ -43,18 +43,36 @@ async function digestOf(seed: string, total: number): Promise<string> {
   return `sha256:${h.digest('hex')}`;
 }
 
-function call(base: string, method: string, path: string, token: string, body?: Readable, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; sha256: string }> {
+function call(
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: Readable,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; bytes: number; sha256: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...headers } }, (res) => {
-      const h = createHash('sha256');
-      let bytes = 0;
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        h.update(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes, sha256: `sha256:${h.digest('hex')}` }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      `${base}${path}`,
+      { method, headers: { Authorization: `Bearer ${token}`, ...headers } },
+      (res) => {
+        const h = createHash('sha256');
+        let bytes = 0;
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          h.update(c);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            bytes,
+            sha256: `sha256:${h.digest('hex')}`,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body) body.pipe(req);
     else req.end();
@@ -66,22 +84,37 @@ function expectStatus(r: { status: number }, status: number, what: string): void
 }
 
 async function main(): Promise<void> {
-  if (!backend?.available) throw new Error(`backend ${process.env.BENCH_BACKEND} is not configured`);
+  if (!backend?.available)
+    throw new Error(`backend ${process.env.BENCH_BACKEND} is not configured`);
   const t = await startTestApp(backend, ADMIN_ENV);
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const mbps = (bytes: number, ms: number) => ((bytes / MiB) / (ms / 1000)).toFixed(1);
-  const report = (line: string) => console.log(`${line.padEnd(44)} peak RSS ${(peak / MiB).toFixed(0)} MiB`);
+  const mbps = (bytes: number, ms: number) => (bytes / MiB / (ms / 1000)).toFixed(1);
+  const report = (line: string) =>
+    console.log(`${line.padEnd(44)} peak RSS ${(peak / MiB).toFixed(0)} MiB`);
   try {
     await createUser(t.url, 'bench');
-    const token = (await (await fetch(`${t.url}/v2/token`, { headers: { Authorization: `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}` } })).json()) as { token: string };
+    const token = (await (
+      await fetch(`${t.url}/v2/token`, {
+        headers: { Authorization: `Basic ${Buffer.from(`bench:${PASSWORD}`).toString('base64')}` },
+      })
+    ).json()) as { token: string };
     const auth = token.token;
     const name = '/v2/bench/big';
-    console.log(`container bench on ${backend.name}: ${(size / MiB).toFixed(0)} MiB layer, ${smallCount} small blobs`);
+    console.log(
+      `container bench on ${backend.name}: ${(size / MiB).toFixed(0)} MiB layer, ${smallCount} small blobs`,
+    );
 
     const mono = await digestOf('mono', size);
     let t0 = performance.now();
-    let r = await call(t.url, 'POST', `${name}/blobs/uploads/?digest=${mono}`, auth, generated('mono', size), { 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' });
+    let r = await call(
+      t.url,
+      'POST',
+      `${name}/blobs/uploads/?digest=${mono}`,
+      auth,
+      generated('mono', size),
+      { 'Content-Length': String(size), 'Content-Type': 'application/octet-stream' },
+    );
     expectStatus(r, 201, 'monolithic push');
     report(`push monolithic   ${mbps(size, performance.now() - t0)} MB/s`);
 
@@ -98,14 +131,18 @@ async function main(): Promise<void> {
     for (let offset = 0; offset < size; offset += chunkSize) {
       const n = Math.min(chunkSize, size - offset);
       r = await call(t.url, 'PATCH', location, auth, generated('chunked', n, offset), {
-        'Content-Range': `${offset}-${offset + n - 1}`, 'Content-Length': String(n), 'Content-Type': 'application/octet-stream',
+        'Content-Range': `${offset}-${offset + n - 1}`,
+        'Content-Length': String(n),
+        'Content-Type': 'application/octet-stream',
       });
       expectStatus(r, 202, `chunk at ${offset}`);
     }
     const patched = performance.now() - t0;
     r = await call(t.url, 'PUT', `${location}?digest=${chunked}`, auth);
     expectStatus(r, 201, 'close session');
-    report(`push 16 MiB chunks ${mbps(size, performance.now() - t0)} MB/s (PATCHes ${mbps(size, patched)})`);
+    report(
+      `push 16 MiB chunks ${mbps(size, performance.now() - t0)} MB/s (PATCHes ${mbps(size, patched)})`,
+    );
 
     t0 = performance.now();
     const digests: string[] = [];
@@ -114,19 +151,37 @@ async function main(): Promise<void> {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
         const data = Buffer.from(`small blob ${i} `.repeat(64));
         const d = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-        const res = await call(t.url, 'POST', `/v2/bench/small/blobs/uploads/?digest=${d}`, auth, Readable.from([data]), { 'Content-Length': String(data.length) });
+        const res = await call(
+          t.url,
+          'POST',
+          `/v2/bench/small/blobs/uploads/?digest=${d}`,
+          auth,
+          Readable.from([data]),
+          { 'Content-Length': String(data.length) },
+        );
         expectStatus(res, 201, 'small push');
         digests.push(d);
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    report(`push small        ${(smallCount / ((performance.now() - t0) / 1000)).toFixed(0)} blobs/s`);
+    report(
+      `push small        ${(smallCount / ((performance.now() - t0) / 1000)).toFixed(0)} blobs/s`,
+    );
     t0 = performance.now();
     const pulls = [...digests];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let d = pulls.shift(); d !== undefined; d = pulls.shift()) expectStatus(await call(t.url, 'GET', `/v2/bench/small/blobs/${d}`, auth), 200, 'small pull');
-    }));
-    report(`pull small        ${(smallCount / ((performance.now() - t0) / 1000)).toFixed(0)} blobs/s`);
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let d = pulls.shift(); d !== undefined; d = pulls.shift())
+          expectStatus(
+            await call(t.url, 'GET', `/v2/bench/small/blobs/${d}`, auth),
+            200,
+            'small pull',
+          );
+      }),
+    );
+    report(
+      `pull small        ${(smallCount / ((performance.now() - t0) / 1000)).toFixed(0)} blobs/s`,
+    );
   } finally {
     clearInterval(sampler);
     await t.close();

@@ -40,14 +40,27 @@ function rssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-function request(method: string, urlPath: string, upload?: Readable): Promise<{ status: number; bytes: number }> {
+function request(
+  method: string,
+  urlPath: string,
+  upload?: Readable,
+): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers: { authorization: auth, ...(upload ? { 'content-length': size } : {}) } }, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: urlPath,
+        headers: { authorization: auth, ...(upload ? { 'content-length': size } : {}) },
+      },
+      (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (upload) pipeline(upload, req).catch(reject);
     else req.end();
@@ -57,11 +70,19 @@ function request(method: string, urlPath: string, upload?: Readable): Promise<{ 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-bench-'));
   const env = {
-    PATH: process.env.PATH!, PORT: String(port), REGISTRY_DATA_DIR: dataDir, REGISTRY_LOG_LEVEL: 'warn',
-    REGISTRY_ADMIN_USERNAME: 'bench', REGISTRY_ADMIN_PASSWORD: 'bench-password-1',
+    PATH: process.env.PATH!,
+    PORT: String(port),
+    REGISTRY_DATA_DIR: dataDir,
+    REGISTRY_LOG_LEVEL: 'warn',
+    REGISTRY_ADMIN_USERNAME: 'bench',
+    REGISTRY_ADMIN_PASSWORD: 'bench-password-1',
     ...(process.env.BENCH_ENV ? JSON.parse(process.env.BENCH_ENV) : {}),
   };
-  const server = spawn(process.execPath, [path.resolve(__dirname, '../dist/apps/registry/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(
+    process.execPath,
+    [path.resolve(__dirname, '../dist/apps/registry/main.js')],
+    { env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.pid!))), 100);
   try {
@@ -83,14 +104,16 @@ async function main(): Promise<void> {
     const get = await request('GET', '/api/packages/bench/generic/big/1.0.0/big.bin');
     const downSeconds = (performance.now() - t0) / 1000;
     if (get.bytes !== size) throw new Error(`downloaded ${get.bytes} of ${size} bytes`);
-    console.log(JSON.stringify({
-      sizeMiB: size / MiB,
-      uploadMiBps: +(size / MiB / upSeconds).toFixed(1),
-      downloadMiBps: +(size / MiB / downSeconds).toFixed(1),
-      serverIdleRssMiB: +idle.toFixed(1),
-      serverPeakRssUploadMiB: +peakUpload.toFixed(1),
-      serverPeakRssMiB: +peak.toFixed(1),
-    }));
+    console.log(
+      JSON.stringify({
+        sizeMiB: size / MiB,
+        uploadMiBps: +(size / MiB / upSeconds).toFixed(1),
+        downloadMiBps: +(size / MiB / downSeconds).toFixed(1),
+        serverIdleRssMiB: +idle.toFixed(1),
+        serverPeakRssUploadMiB: +peakUpload.toFixed(1),
+        serverPeakRssMiB: +peak.toFixed(1),
+      }),
+    );
   } finally {
     clearInterval(sampler);
     server.kill('SIGTERM');

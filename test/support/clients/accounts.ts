@@ -5,13 +5,20 @@ import request from 'supertest';
  * operator would. The app must be started with {@link ADMIN_ENV}.
  */
 export const ADMIN = { username: 'root', password: 'root-password-123' };
-export const ADMIN_ENV = { REGISTRY_ADMIN_USERNAME: ADMIN.username, REGISTRY_ADMIN_PASSWORD: ADMIN.password };
+export const ADMIN_ENV = {
+  REGISTRY_ADMIN_USERNAME: ADMIN.username,
+  REGISTRY_ADMIN_PASSWORD: ADMIN.password,
+};
 
 export const PASSWORD = 'secret-password-123';
 
 export type Visibility = 'public' | 'limited' | 'private';
 
-export async function createUser(url: string, username: string, visibility: Visibility = 'public'): Promise<void> {
+export async function createUser(
+  url: string,
+  username: string,
+  visibility: Visibility = 'public',
+): Promise<void> {
   await request(url)
     .post('/api/v1/admin/users')
     .auth(ADMIN.username, ADMIN.password)
@@ -20,7 +27,11 @@ export async function createUser(url: string, username: string, visibility: Visi
 }
 
 /** An access token of `username` with the given scopes; returns the secret. */
-export async function createToken(url: string, username: string, scopes: string[] = ['write:package']): Promise<string> {
+export async function createToken(
+  url: string,
+  username: string,
+  scopes: string[] = ['write:package'],
+): Promise<string> {
   const res = await request(url)
     .post(`/api/v1/users/${username}/tokens`)
     .auth(username, PASSWORD)
@@ -31,10 +42,22 @@ export async function createToken(url: string, username: string, scopes: string[
 
 /** An organization created by `creator` (its admin), with members at the given roles. */
 export async function createOrg(
-  url: string, creator: string, name: string, visibility: Visibility, members: Record<string, 'read' | 'write' | 'admin'> = {},
+  url: string,
+  creator: string,
+  name: string,
+  visibility: Visibility,
+  members: Record<string, 'read' | 'write' | 'admin'> = {},
 ): Promise<void> {
-  await request(url).post('/api/v1/orgs').auth(creator, PASSWORD).send({ username: name, visibility }).expect(201);
+  await request(url)
+    .post('/api/v1/orgs')
+    .auth(creator, PASSWORD)
+    .send({ username: name, visibility })
+    .expect(201);
   for (const [user, role] of Object.entries(members)) {
-    await request(url).put(`/api/v1/orgs/${name}/members/${user}`).auth(creator, PASSWORD).send({ role }).expect(204);
+    await request(url)
+      .put(`/api/v1/orgs/${name}/members/${user}`)
+      .auth(creator, PASSWORD)
+      .send({ role })
+      .expect(204);
   }
 }

@@ -22,7 +22,8 @@ export function tarOf(files: Record<string, string>): Buffer {
   for (const [name, content] of Object.entries(files)) {
     const body = Buffer.from(content);
     const header = Buffer.alloc(512);
-    const put = (value: string, offset: number, length: number) => header.write(value, offset, length, 'ascii');
+    const put = (value: string, offset: number, length: number) =>
+      header.write(value, offset, length, 'ascii');
     put(name, 0, 100);
     put('0000644\0', 100, 8);
     put('0000000\0', 108, 8);
@@ -42,7 +43,11 @@ export function tarOf(files: Record<string, string>): Buffer {
   return Buffer.concat(blocks);
 }
 
-export function writeOciLayout(dir: string): { v1: LayoutImage; multi: LayoutImage; blob: (digest: string) => Buffer } {
+export function writeOciLayout(dir: string): {
+  v1: LayoutImage;
+  multi: LayoutImage;
+  blob: (digest: string) => Buffer;
+} {
   mkdirSync(path.join(dir, 'blobs', 'sha256'), { recursive: true });
   const store = new Map<string, Buffer>();
   const add = (data: Buffer) => {
@@ -53,29 +58,66 @@ export function writeOciLayout(dir: string): { v1: LayoutImage; multi: LayoutIma
   };
   const image = (arch: string, layerFiles: Record<string, string>[]) => {
     const tars = layerFiles.map((f) => tarOf(f));
-    const layers = tars.map((t) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...add(gzipSync(t)) }));
-    const config = add(Buffer.from(JSON.stringify({
-      architecture: arch, os: 'linux', config: { Cmd: ['/hello'] },
-      rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${hex(t)}`) },
-      history: tars.map((_, i) => ({ created_by: `layer ${i}` })),
-    })));
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers,
+    const layers = tars.map((t) => ({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      ...add(gzipSync(t)),
     }));
-    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...add(manifest), platform: { os: 'linux', architecture: arch } };
+    const config = add(
+      Buffer.from(
+        JSON.stringify({
+          architecture: arch,
+          os: 'linux',
+          config: { Cmd: ['/hello'] },
+          rootfs: { type: 'layers', diff_ids: tars.map((t) => `sha256:${hex(t)}`) },
+          history: tars.map((_, i) => ({ created_by: `layer ${i}` })),
+        }),
+      ),
+    );
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers,
+      }),
+    );
+    return {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      ...add(manifest),
+      platform: { os: 'linux', architecture: arch },
+    };
   };
-  const v1 = image('amd64', [{ 'hello': 'hello from layer one\n' }, { 'etc/motd': 'layer two\n' }, { 'data/x': 'x'.repeat(70000) }]);
+  const v1 = image('amd64', [
+    { hello: 'hello from layer one\n' },
+    { 'etc/motd': 'layer two\n' },
+    { 'data/x': 'x'.repeat(70000) },
+  ]);
   const amd = image('amd64', [{ 'bin/app': 'amd64 app\n' }, { 'etc/arch': 'amd64\n' }]);
   const arm = image('arm64', [{ 'bin/app': 'arm64 app\n' }, { 'etc/arch': 'arm64\n' }]);
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [amd, arm].map(({ mediaType, digest, size, platform }) => ({ mediaType, digest, size, platform })),
-  }));
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [amd, arm].map(({ mediaType, digest, size, platform }) => ({
+        mediaType,
+        digest,
+        size,
+        platform,
+      })),
+    }),
+  );
   const multi = { mediaType: 'application/vnd.oci.image.index.v1+json', ...add(index) };
-  const ref = (r: string, d: { mediaType: string; digest: string; size: number }) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size, annotations: { 'org.opencontainers.image.ref.name': r } });
+  const ref = (r: string, d: { mediaType: string; digest: string; size: number }) => ({
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    annotations: { 'org.opencontainers.image.ref.name': r },
+  });
   writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [ref('v1', v1), ref('multi', multi)] }));
+  writeFileSync(
+    path.join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [ref('v1', v1), ref('multi', multi)] }),
+  );
   return {
     v1: { ref: 'v1', digest: v1.digest, mediaType: v1.mediaType },
     multi: { ref: 'multi', digest: multi.digest, mediaType: multi.mediaType },

@@ -9,7 +9,9 @@ import { TestApp } from '../test-app';
  * as `primary` (same environment, its own port and in-process state), as a replica
  * behind a load balancer would be.
  */
-export async function startReplica(primary: TestApp): Promise<{ url: string; app: INestApplication; close(): Promise<void> }> {
+export async function startReplica(
+  primary: TestApp,
+): Promise<{ url: string; app: INestApplication; close(): Promise<void> }> {
   const config = loadConfig({ ...primary.env, REGISTRY_MIGRATE_ON_START: 'false' });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');

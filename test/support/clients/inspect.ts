@@ -1,10 +1,16 @@
 import {
-  Database, PackageBlobEntity, PackageBlobUploadEntity, PackageFileEntity, PackageVersionEntity,
+  Database,
+  PackageBlobEntity,
+  PackageBlobUploadEntity,
+  PackageFileEntity,
+  PackageVersionEntity,
 } from '@wharf/packages-core';
 import type { TestApp } from '../test-app';
 
 /** Row counts that prove a refused upload stored nothing (no file, blob or staged upload left). */
-export async function storedCounts(t: TestApp): Promise<{ versions: number; files: number; blobs: number; staged: number }> {
+export async function storedCounts(
+  t: TestApp,
+): Promise<{ versions: number; files: number; blobs: number; staged: number }> {
   const em = t.app.get(Database).manager;
   return {
     versions: await em.count(PackageVersionEntity),
@@ -16,6 +22,8 @@ export async function storedCounts(t: TestApp): Promise<{ versions: number; file
 
 /** The download counter of a version, by version id. */
 export async function downloadCount(t: TestApp, versionId: number): Promise<number> {
-  const row = await t.app.get(Database).manager.findOneByOrFail(PackageVersionEntity, { id: versionId });
+  const row = await t.app
+    .get(Database)
+    .manager.findOneByOrFail(PackageVersionEntity, { id: versionId });
   return row.downloadCount;
 }

@@ -102,7 +102,10 @@ describe('parseByteSize / parseDuration', () => {
 
 describe('REGISTRY_DB_PASSWORD', () => {
   it('goes into the MySQL URL percent-encoded, whatever characters it has', () => {
-    const config = loadConfig({ REGISTRY_DB_URL: 'mysql://wharf@db:3306/wharf', REGISTRY_DB_PASSWORD: 'p@ss:w/rd%' });
+    const config = loadConfig({
+      REGISTRY_DB_URL: 'mysql://wharf@db:3306/wharf',
+      REGISTRY_DB_PASSWORD: 'p@ss:w/rd%',
+    });
     expect(config.database).toMatchObject({ kind: 'mysql' });
     const url = new URL((config.database as { url: string }).url);
     expect(decodeURIComponent(url.password)).toBe('p@ss:w/rd%');

@@ -126,7 +126,8 @@ export class EnvironmentVariables {
   /** Which proxies may set X-Forwarded-For (client address for rate limits and logs); express syntax. */
   @IsOptional()
   @Matches(/^(true|false|\d+|[\w.:/, -]+)$/, {
-    message: 'REGISTRY_TRUST_PROXY must be true, false, a hop count, or addresses/subnets/names (loopback, uniquelocal…)',
+    message:
+      'REGISTRY_TRUST_PROXY must be true, false, a hop count, or addresses/subnets/names (loopback, uniquelocal…)',
   })
   REGISTRY_TRUST_PROXY?: string;
 

@@ -30,7 +30,14 @@ export class UploadSessionStore {
 
   async create(purpose: string): Promise<UploadSession> {
     const now = nowUnix();
-    const row = { id: generateStorageId(), bytesReceived: 0, hashState: null, purpose, createdUnix: now, updatedUnix: now };
+    const row = {
+      id: generateStorageId(),
+      bytesReceived: 0,
+      hashState: null,
+      purpose,
+      createdUnix: now,
+      updatedUnix: now,
+    };
     await this.db.manager.insert(PackageBlobUploadEntity, row);
     return toSession(row);
   }
@@ -42,12 +49,18 @@ export class UploadSessionStore {
   }
 
   /** Moves the session from `expected` to `next`; false when another writer changed it first. */
-  async compareAndSet(expected: UploadSession, next: { bytesReceived: number; state: string | null }): Promise<boolean> {
+  async compareAndSet(
+    expected: UploadSession,
+    next: { bytesReceived: number; state: string | null },
+  ): Promise<boolean> {
     const qb = this.db.manager
       .createQueryBuilder()
       .update(PackageBlobUploadEntity)
       .set({ bytesReceived: next.bytesReceived, hashState: next.state, updatedUnix: nowUnix() })
-      .where('id = :id AND bytes_received = :bytes', { id: expected.id, bytes: expected.bytesReceived });
+      .where('id = :id AND bytes_received = :bytes', {
+        id: expected.id,
+        bytes: expected.bytesReceived,
+      });
     if (expected.state === null) qb.andWhere('hash_state IS NULL');
     else qb.andWhere('hash_state = :state', { state: expected.state });
     const result = await qb.execute();
@@ -59,9 +72,15 @@ export class UploadSessionStore {
   }
 }
 
-function toSession(row: Omit<PackageBlobUploadEntity, 'hashState'> & { hashState: string | null }): UploadSession {
+function toSession(
+  row: Omit<PackageBlobUploadEntity, 'hashState'> & { hashState: string | null },
+): UploadSession {
   return {
-    id: row.id, purpose: row.purpose, bytesReceived: row.bytesReceived, state: row.hashState,
-    createdUnix: row.createdUnix, updatedUnix: row.updatedUnix,
+    id: row.id,
+    purpose: row.purpose,
+    bytesReceived: row.bytesReceived,
+    state: row.hashState,
+    createdUnix: row.createdUnix,
+    updatedUnix: row.updatedUnix,
   };
 }

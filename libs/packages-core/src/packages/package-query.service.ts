@@ -122,9 +122,7 @@ export class PackageQueryService {
   }
 
   /** Newest first, paged; returns the page and the total count. */
-  async searchVersions(
-    search: VersionSearch,
-  ): Promise<{
+  async searchVersions(search: VersionSearch): Promise<{
     items: { package: PackageEntity; version: PackageVersionEntity }[];
     total: number;
   }> {

@@ -1,8 +1,29 @@
-import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { authContext, AuthenticationService, decidePackageAccess, OrganizationService, Principal, UserService } from '@wharf/auth';
-import { AppConfig, OwnerKind, RegistryError, RegistryErrorCode, UserEntity } from '@wharf/packages-core';
+import {
+  authContext,
+  AuthenticationService,
+  decidePackageAccess,
+  OrganizationService,
+  Principal,
+  UserService,
+} from '@wharf/auth';
+import {
+  AppConfig,
+  OwnerKind,
+  RegistryError,
+  RegistryErrorCode,
+  UserEntity,
+} from '@wharf/packages-core';
 import { OciError, OciErrorCode } from './container.errors';
 import { ImageName, parseImageName } from './container.metadata';
 import { isAnonymous } from './container-token.service';
@@ -25,7 +46,9 @@ export function ContainerAccess(mode: ContainerAccessMode) {
 
 /** The image named by the route (`:owner` and the `*` wildcard), set by the guard. */
 export const Image = createParamDecorator((_: unknown, ctx: ExecutionContext): ImageName => {
-  const image = (ctx.switchToHttp().getRequest<Request>() as Request & { [IMAGE]?: ImageName })[IMAGE];
+  const image = (ctx.switchToHttp().getRequest<Request>() as Request & { [IMAGE]?: ImageName })[
+    IMAGE
+  ];
   if (!image) throw new Error('@Image() used on a route without @ContainerAccess(read|write)');
   return image;
 });
@@ -41,16 +64,31 @@ export class ContainerAccessGuard implements CanActivate {
   ) {}
 
   /** The owner when `principal` may read its images; undefined otherwise (unknown, hidden or refused). */
-  async readableOwner(principal: Principal | undefined, ownerName: string): Promise<UserEntity | undefined> {
+  async readableOwner(
+    principal: Principal | undefined,
+    ownerName: string,
+  ): Promise<UserEntity | undefined> {
     const owner = await this.users.findOwner(ownerName);
     if (!owner) return undefined;
     const anonymous = isAnonymous(principal);
-    const role = !anonymous && owner.kind === OwnerKind.Organization ? await this.orgs.roleOf(owner.id, principal!.user.id) : undefined;
-    return decidePackageAccess(anonymous ? undefined : principal, { owner, role, requireSignin: this.config.requireSignin }, 'read').allowed ? owner : undefined;
+    const role =
+      !anonymous && owner.kind === OwnerKind.Organization
+        ? await this.orgs.roleOf(owner.id, principal!.user.id)
+        : undefined;
+    return decidePackageAccess(
+      anonymous ? undefined : principal,
+      { owner, role, requireSignin: this.config.requireSignin },
+      'read',
+    ).allowed
+      ? owner
+      : undefined;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const mode = this.reflector.getAllAndOverride<ContainerAccessMode>(ACCESS, [context.getHandler(), context.getClass()]);
+    const mode = this.reflector.getAllAndOverride<ContainerAccessMode>(ACCESS, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     const req = context.switchToHttp().getRequest<Request & { [IMAGE]?: ImageName }>();
     const ctx = authContext(req);
     ctx.principal = await this.auth.authenticate(req);
@@ -58,10 +96,18 @@ export class ContainerAccessGuard implements CanActivate {
     if (mode === 'identity') return true;
     const name = parseImageName(req.params.owner, req.params[0]);
     const owner = await this.users.findOwner(name.owner);
-    if (!owner) throw new OciError(OciErrorCode.NameUnknown, `repository ${name.full} is not known`);
+    if (!owner)
+      throw new OciError(OciErrorCode.NameUnknown, `repository ${name.full} is not known`);
     const anonymous = isAnonymous(ctx.principal);
-    const role = !anonymous && owner.kind === OwnerKind.Organization ? await this.orgs.roleOf(owner.id, ctx.principal.user.id) : undefined;
-    const decision = decidePackageAccess(anonymous ? undefined : ctx.principal, { owner, role, requireSignin: this.config.requireSignin }, mode);
+    const role =
+      !anonymous && owner.kind === OwnerKind.Organization
+        ? await this.orgs.roleOf(owner.id, ctx.principal.user.id)
+        : undefined;
+    const decision = decidePackageAccess(
+      anonymous ? undefined : ctx.principal,
+      { owner, role, requireSignin: this.config.requireSignin },
+      mode,
+    );
     if (decision.allowed) {
       Object.assign(ctx, { owner, role, level: decision.level });
       req[IMAGE] = { ...name, owner: owner.lowerName, full: `${owner.lowerName}/${name.image}` };
@@ -73,7 +119,10 @@ export class ContainerAccessGuard implements CanActivate {
       case 'hidden':
         throw new OciError(OciErrorCode.NameUnknown, `repository ${name.full} is not known`);
       case 'forbidden':
-        throw new OciError(OciErrorCode.Denied, `you may not ${mode === 'write' ? 'push to' : 'pull from'} ${name.full}`);
+        throw new OciError(
+          OciErrorCode.Denied,
+          `you may not ${mode === 'write' ? 'push to' : 'pull from'} ${name.full}`,
+        );
     }
   }
 }

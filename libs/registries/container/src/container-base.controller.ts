@@ -37,10 +37,12 @@ export class ContainerBaseController {
     if (principal?.via === CONTAINER_JWT) {
       // Renewing from a token: the account is read again, so a change of rights shows now.
       const user = await this.users.findById(principal.user.id);
-      if (!user || !user.isActive) throw new RegistryError(RegistryErrorCode.Unauthorized, 'the account is gone');
+      if (!user || !user.isActive)
+        throw new RegistryError(RegistryErrorCode.Unauthorized, 'the account is gone');
       subject = { ...principal, user };
     }
-    if (!subject && this.config.requireSignin) throw new RegistryError(RegistryErrorCode.Unauthorized, 'sign in first');
+    if (!subject && this.config.requireSignin)
+      throw new RegistryError(RegistryErrorCode.Unauthorized, 'sign in first');
     res.setHeader('Cache-Control', 'no-store');
     sendJson(res, 200, await this.tokens.issue(subject));
   }
@@ -48,18 +50,31 @@ export class ContainerBaseController {
   // containerd tries the OAuth2 form grant first and falls back to GET on a 404 (protocols/container.md §8).
   @Post('v2/token')
   tokenOauth(): never {
-    throw new OciError(OciErrorCode.Unsupported, 'the OAuth2 token grant is not supported; use GET', { status: 404 });
+    throw new OciError(
+      OciErrorCode.Unsupported,
+      'the OAuth2 token grant is not supported; use GET',
+      { status: 404 },
+    );
   }
 
   // OCI extension / distribution `_catalog`: only images whose owner the caller may see.
   @Get('v2/_catalog')
   @ContainerAccess('identity')
-  async catalog(@Query() q: Record<string, unknown>, @CurrentPrincipal() principal: Principal, @Res() res: Response): Promise<void> {
+  async catalog(
+    @Query() q: Record<string, unknown>,
+    @CurrentPrincipal() principal: Principal,
+    @Res() res: Response,
+  ): Promise<void> {
     const n = parsePageSize(q.n, 1000) ?? 100;
     const last = str(q.last);
-    const { names, more } = n === 0 ? { names: [], more: false } : await this.catalogs.list(principal, n, last);
+    const { names, more } =
+      n === 0 ? { names: [], more: false } : await this.catalogs.list(principal, n, last);
     const page = pageOf(names, '/v2/_catalog', n, undefined);
-    if (more && names.length) res.setHeader('Link', `</v2/_catalog?last=${encodeURIComponent(names[names.length - 1])}&n=${n}>; rel="next"`);
+    if (more && names.length)
+      res.setHeader(
+        'Link',
+        `</v2/_catalog?last=${encodeURIComponent(names[names.length - 1])}&n=${n}>; rel="next"`,
+      );
     sendJson(res, 200, catalog(page.items));
   }
 }

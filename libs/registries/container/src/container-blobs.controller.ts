@@ -1,4 +1,17 @@
-import { Controller, Delete, Get, Head, Param, Patch, Post, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Head,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { CurrentOwner, CurrentPrincipal, Principal } from '@wharf/auth';
@@ -25,21 +38,39 @@ export class ContainerBlobsController {
   // end-2 (HEAD) / end-2 (GET): the bytes with their digest; Range → 206; S3 direct serving → 307.
   @Head(`${NAME}/blobs/:digest`)
   @ContainerAccess('read')
-  headBlob(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('digest') digest: string, @Req() req: Request, @Res() res: Response) {
+  headBlob(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('digest') digest: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.serveBlob(name, owner, digest, req, res);
   }
 
   @Get(`${NAME}/blobs/:digest`)
   @ContainerAccess('read')
-  getBlob(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('digest') digest: string, @Req() req: Request, @Res() res: Response) {
+  getBlob(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('digest') digest: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     return this.serveBlob(name, owner, digest, req, res);
   }
 
   // end-10: unlinks the blob from this image; 202.
   @Delete(`${NAME}/blobs/:digest`)
   @ContainerAccess('write')
-  async deleteBlob(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('digest') digest: string, @Res() res: Response) {
-    if (!(await this.blobs.unlink(owner, name, parseDigest(digest)))) throw new OciError(OciErrorCode.BlobUnknown, `blob ${digest} is not in ${name.full}`);
+  async deleteBlob(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('digest') digest: string,
+    @Res() res: Response,
+  ) {
+    if (!(await this.blobs.unlink(owner, name, parseDigest(digest))))
+      throw new OciError(OciErrorCode.BlobUnknown, `blob ${digest} is not in ${name.full}`);
     sendEmpty(res, 202);
   }
 
@@ -47,18 +78,26 @@ export class ContainerBlobsController {
   @Post(`${NAME}/blobs/uploads`)
   @ContainerAccess('write')
   async startUpload(
-    @Image() name: ImageName, @CurrentOwner() owner: UserEntity, @CurrentPrincipal() principal: Principal,
-    @Query() q: Record<string, unknown>, @Req() req: Request, @Res() res: Response,
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+    @Query() q: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
   ): Promise<void> {
     const digestParam = str(q.digest);
     if (digestParam !== undefined) {
       const digest = parseDigest(digestParam);
-      const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
+      const declared =
+        req.headers['content-length'] !== undefined
+          ? Number(req.headers['content-length'])
+          : undefined;
       await this.blobs.uploadMonolithic(owner, principal.user.id, name, digest, req, declared);
       return created(res, name, digest);
     }
     const mount = str(q.mount);
-    if (mount !== undefined && (await this.mount(owner, principal, name, mount, str(q.from)))) return created(res, name, mount);
+    if (mount !== undefined && (await this.mount(owner, principal, name, mount, str(q.from))))
+      return created(res, name, mount);
     req.resume();
     const session = await this.blobs.startSession(owner, name);
     sendEmpty(res, 202, sessionHeaders(name, session));
@@ -67,7 +106,12 @@ export class ContainerBlobsController {
   // end-13: where a session stands.
   @Get(`${NAME}/blobs/uploads/:uuid`)
   @ContainerAccess('write')
-  async uploadStatus(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('uuid') uuid: string, @Res() res: Response) {
+  async uploadStatus(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('uuid') uuid: string,
+    @Res() res: Response,
+  ) {
     const session = await this.blobs.getSession(owner, name, uuid);
     sendEmpty(res, 204, sessionHeaders(name, session));
   }
@@ -75,13 +119,27 @@ export class ContainerBlobsController {
   // end-5: one chunk; `Content-Range` must continue where the session stands (416 otherwise).
   @Patch(`${NAME}/blobs/uploads/:uuid`)
   @ContainerAccess('write')
-  async uploadChunk(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('uuid') uuid: string, @Req() req: Request, @Res() res: Response) {
+  async uploadChunk(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('uuid') uuid: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
     const range = parseContentRange(str(req.headers['content-range']));
     const length = req.headers['content-length'];
     if (range && length !== undefined && Number(length) !== range.end - range.start + 1) {
-      throw new OciError(OciErrorCode.BlobUploadInvalid, `Content-Range ${range.start}-${range.end} does not match Content-Length ${length}`, { status: 416 });
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        `Content-Range ${range.start}-${range.end} does not match Content-Length ${length}`,
+        { status: 416 },
+      );
     }
-    const session = await this.blobs.append(await this.blobs.getSession(owner, name, uuid), req, range);
+    const session = await this.blobs.append(
+      await this.blobs.getSession(owner, name, uuid),
+      req,
+      range,
+    );
     sendEmpty(res, 202, sessionHeaders(name, session));
   }
 
@@ -89,12 +147,23 @@ export class ContainerBlobsController {
   @Put(`${NAME}/blobs/uploads/:uuid`)
   @ContainerAccess('write')
   async finishUpload(
-    @Image() name: ImageName, @CurrentOwner() owner: UserEntity, @CurrentPrincipal() principal: Principal,
-    @Param('uuid') uuid: string, @Query('digest') digestParam: unknown, @Req() req: Request, @Res() res: Response,
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+    @Param('uuid') uuid: string,
+    @Query('digest') digestParam: unknown,
+    @Req() req: Request,
+    @Res() res: Response,
   ): Promise<void> {
     let session = await this.blobs.getSession(owner, name, uuid);
     const digest = parseDigest(digestParam);
-    if (hasBody(req)) session = await this.blobs.append(session, req, parseContentRange(str(req.headers['content-range'])), true);
+    if (hasBody(req))
+      session = await this.blobs.append(
+        session,
+        req,
+        parseContentRange(str(req.headers['content-range'])),
+        true,
+      );
     else req.resume();
     await this.blobs.finish(owner, principal.user.id, name, session, digest);
     created(res, name, digest);
@@ -103,17 +172,32 @@ export class ContainerBlobsController {
   // end-13 (DELETE): cancels a session.
   @Delete(`${NAME}/blobs/uploads/:uuid`)
   @ContainerAccess('write')
-  async cancelUpload(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('uuid') uuid: string, @Res() res: Response) {
+  async cancelUpload(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('uuid') uuid: string,
+    @Res() res: Response,
+  ) {
     await this.blobs.cancel(await this.blobs.getSession(owner, name, uuid));
     sendEmpty(res, 204);
   }
 
-  private async serveBlob(name: ImageName, owner: UserEntity, digestParam: string, req: Request, res: Response): Promise<void> {
+  private async serveBlob(
+    name: ImageName,
+    owner: UserEntity,
+    digestParam: string,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
     const digest = parseDigest(digestParam, OciErrorCode.BlobUnknown);
     const link = await this.blobs.findLink(owner, name, digest);
-    if (!link) throw new OciError(OciErrorCode.BlobUnknown, `blob ${digest} is not in ${name.full}`);
+    if (!link)
+      throw new OciError(OciErrorCode.BlobUnknown, `blob ${digest} is not in ${name.full}`);
     const range = requestedRange(req, link.blob.size);
-    const opened = await this.download.openBlob(link.blob, { range, headOnly: req.method === 'HEAD' });
+    const opened = await this.download.openBlob(link.blob, {
+      range,
+      headOnly: req.method === 'HEAD',
+    });
     if (opened.kind === 'redirect') {
       res.redirect(307, opened.url);
       return;
@@ -124,7 +208,9 @@ export class ContainerBlobsController {
     res.setHeader('Accept-Ranges', 'bytes');
     res.setHeader('Cache-Control', 'max-age=31536000');
     if (range) {
-      res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end}/${link.blob.size}`);
+      res
+        .status(206)
+        .setHeader('Content-Range', `bytes ${range.start}-${range.end}/${link.blob.size}`);
       res.setHeader('Content-Length', String(range.end - range.start + 1));
     } else {
       res.status(200).setHeader('Content-Length', String(link.blob.size));
@@ -138,7 +224,13 @@ export class ContainerBlobsController {
   }
 
   /** A mount succeeds only from an image the caller may read that links the blob. */
-  private async mount(owner: UserEntity, principal: Principal, name: ImageName, mount: string, from: string | undefined): Promise<boolean> {
+  private async mount(
+    owner: UserEntity,
+    principal: Principal,
+    name: ImageName,
+    mount: string,
+    from: string | undefined,
+  ): Promise<boolean> {
     let digest: string;
     try {
       digest = parseDigest(mount);
@@ -159,12 +251,21 @@ export class ContainerBlobsController {
       if (!fromOwner) return false;
       source = { owner: fromOwner, name: fromName };
     }
-    return this.blobs.mount(owner, principal.user.id, name, digest, await this.blobs.findLink(source.owner, source.name, digest));
+    return this.blobs.mount(
+      owner,
+      principal.user.id,
+      name,
+      digest,
+      await this.blobs.findLink(source.owner, source.name, digest),
+    );
   }
 }
 
 function created(res: Response, name: ImageName, digest: string): void {
-  sendEmpty(res, 201, { Location: `/v2/${name.full}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+  sendEmpty(res, 201, {
+    Location: `/v2/${name.full}/blobs/${digest}`,
+    'Docker-Content-Digest': digest,
+  });
 }
 
 function sessionHeaders(name: ImageName, session: UploadSession): Record<string, string> {

@@ -2,10 +2,23 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import {
-  AppConfig, BLOB_STORAGE, blobKey, BlobStorage, IngestService, PackageBlobEntity, PackageQueryService, PackageService,
-  PackageType, StagedBlob, uploadKey, UserEntity,
+  AppConfig,
+  BLOB_STORAGE,
+  blobKey,
+  BlobStorage,
+  IngestService,
+  PackageBlobEntity,
+  PackageQueryService,
+  PackageService,
+  PackageType,
+  StagedBlob,
+  uploadKey,
+  UserEntity,
 } from '@wharf/packages-core';
-import { UploadSession, UploadSessionStore } from '@wharf/packages-core/ingest/upload-session.store';
+import {
+  UploadSession,
+  UploadSessionStore,
+} from '@wharf/packages-core/ingest/upload-session.store';
 import { OciError, OciErrorCode } from './container.errors';
 import { BLOBS_VERSION, ImageName, sha256Of } from './container.metadata';
 import { ResumableDigests, SavedDigests } from './resumable-digests';
@@ -43,7 +56,11 @@ export class ContainerBlobsService {
   ) {}
 
   /** The blob when `digest` is linked to the image; undefined otherwise. */
-  async findLink(owner: UserEntity, name: ImageName, digest: string): Promise<BlobLink | undefined> {
+  async findLink(
+    owner: UserEntity,
+    name: ImageName,
+    digest: string,
+  ): Promise<BlobLink | undefined> {
     const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
     const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
     const file = version && (await this.query.findFile(version.id, digest));
@@ -52,7 +69,11 @@ export class ContainerBlobsService {
   }
 
   /** Links of several digests at once (manifest validation): digest → blob. */
-  async findLinks(owner: UserEntity, name: ImageName, digests: string[]): Promise<Map<string, PackageBlobEntity>> {
+  async findLinks(
+    owner: UserEntity,
+    name: ImageName,
+    digests: string[],
+  ): Promise<Map<string, PackageBlobEntity>> {
     const out = new Map<string, PackageBlobEntity>();
     const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
     const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
@@ -76,17 +97,33 @@ export class ContainerBlobsService {
   }
 
   /** Monolithic upload (`POST ?digest=`): one pass, digest checked before anything is linked. */
-  async uploadMonolithic(owner: UserEntity, creatorId: number, name: ImageName, digest: string, body: Readable, declaredSize?: number): Promise<void> {
+  async uploadMonolithic(
+    owner: UserEntity,
+    creatorId: number,
+    name: ImageName,
+    digest: string,
+    body: Readable,
+    declaredSize?: number,
+  ): Promise<void> {
     const staged = await this.ingest.ingest(body, { limit: this.limit(), declaredSize });
     if (staged.sha256 !== sha256Of(digest)) {
       await this.ingest.discard(staged);
-      throw new OciError(OciErrorCode.DigestInvalid, `the content's digest is sha256:${staged.sha256}, not ${digest}`);
+      throw new OciError(
+        OciErrorCode.DigestInvalid,
+        `the content's digest is sha256:${staged.sha256}, not ${digest}`,
+      );
     }
     await this.link(owner, creatorId, name, digest, staged);
   }
 
   /** Cross-repository mount: links a blob the caller may read in another image; false when it is not there. */
-  async mount(owner: UserEntity, creatorId: number, name: ImageName, digest: string, source: BlobLink | undefined): Promise<boolean> {
+  async mount(
+    owner: UserEntity,
+    creatorId: number,
+    name: ImageName,
+    digest: string,
+    source: BlobLink | undefined,
+  ): Promise<boolean> {
     if (!source) return false;
     await this.link(owner, creatorId, name, digest, { blobId: source.blob.id });
     return true;
@@ -99,7 +136,8 @@ export class ContainerBlobsService {
   /** The session when it exists and belongs to this image (BLOB_UPLOAD_UNKNOWN otherwise). */
   async getSession(owner: UserEntity, name: ImageName, id: string): Promise<UploadSession> {
     const session = await this.sessions.find(id);
-    if (!session || session.purpose !== purposeOf(owner, name)) throw new OciError(OciErrorCode.BlobUploadUnknown, 'upload session not found');
+    if (!session || session.purpose !== purposeOf(owner, name))
+      throw new OciError(OciErrorCode.BlobUploadUnknown, 'upload session not found');
     return session;
   }
 
@@ -109,13 +147,30 @@ export class ContainerBlobsService {
    * as the first write, unless `final` (Forgejo's rule). The chunk is stored as its own
    * object — S3 cannot append — and hashed into the saved states.
    */
-  async append(session: UploadSession, body: Readable, range: { start: number; end: number } | undefined, final = false): Promise<UploadSession> {
+  async append(
+    session: UploadSession,
+    body: Readable,
+    range: { start: number; end: number } | undefined,
+    final = false,
+  ): Promise<UploadSession> {
     if (range && range.start !== session.bytesReceived) {
-      throw new OciError(OciErrorCode.BlobUploadInvalid, `chunk starts at ${range.start}, the session has ${session.bytesReceived} bytes`, { status: 416 });
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        `chunk starts at ${range.start}, the session has ${session.bytesReceived} bytes`,
+        { status: 416 },
+      );
     }
-    if (!range && !final && session.bytesReceived > 0) throw new OciError(OciErrorCode.BlobUploadInvalid, 'Stream uploads after first write are not allowed');
+    if (!range && !final && session.bytesReceived > 0)
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        'Stream uploads after first write are not allowed',
+      );
     const state = readState(session);
-    if (state.parts.length >= MAX_PARTS) throw new OciError(OciErrorCode.BlobUploadInvalid, `an upload may have at most ${MAX_PARTS} chunks`);
+    if (state.parts.length >= MAX_PARTS)
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        `an upload may have at most ${MAX_PARTS} chunks`,
+      );
     const claimed = await this.claim(session, state);
     const offset = session.bytesReceived;
     const key = partKey(session.id, offset);
@@ -123,7 +178,10 @@ export class ContainerBlobsService {
     const meter = digests.meter(offset, this.limit());
     let written = 0;
     try {
-      await this.storage.put(key, pipeline(body, meter, () => undefined));
+      await this.storage.put(
+        key,
+        pipeline(body, meter, () => undefined),
+      );
       written = meter.count();
     } catch (err) {
       await this.storage.delete(key);
@@ -132,10 +190,16 @@ export class ContainerBlobsService {
     }
     const parts = written > 0 ? [...state.parts, offset] : state.parts;
     if (written === 0) await this.storage.delete(key);
-    const next = { bytesReceived: offset + written, state: JSON.stringify({ h: digests.save(), parts } satisfies SessionState) };
+    const next = {
+      bytesReceived: offset + written,
+      state: JSON.stringify({ h: digests.save(), parts } satisfies SessionState),
+    };
     if (!(await this.sessions.compareAndSet(claimed, next))) {
       await this.storage.delete(key);
-      throw new OciError(OciErrorCode.BlobUploadUnknown, 'the upload session was cancelled meanwhile');
+      throw new OciError(
+        OciErrorCode.BlobUploadUnknown,
+        'the upload session was cancelled meanwhile',
+      );
     }
     return { ...claimed, ...next };
   }
@@ -146,14 +210,27 @@ export class ContainerBlobsService {
    * it lies (its first part is already at the session's blob key); several parts are
    * joined into one object in a single streaming pass.
    */
-  async finish(owner: UserEntity, creatorId: number, name: ImageName, session: UploadSession, digest: string): Promise<void> {
+  async finish(
+    owner: UserEntity,
+    creatorId: number,
+    name: ImageName,
+    session: UploadSession,
+    digest: string,
+  ): Promise<void> {
     const state = readState(session);
     const claimed = await this.claim(session, state);
-    const release = () => this.sessions.compareAndSet(claimed, { bytesReceived: session.bytesReceived, state: session.state });
+    const release = () =>
+      this.sessions.compareAndSet(claimed, {
+        bytesReceived: session.bytesReceived,
+        state: session.state,
+      });
     const digests = (await ResumableDigests.open(state.h)).digests(session.bytesReceived);
     if (digests.sha256 !== sha256Of(digest)) {
       await release();
-      throw new OciError(OciErrorCode.DigestInvalid, `the uploaded content's digest is sha256:${digests.sha256}, not ${digest}`);
+      throw new OciError(
+        OciErrorCode.DigestInvalid,
+        `the uploaded content's digest is sha256:${digests.sha256}, not ${digest}`,
+      );
     }
     const existing = await this.query.findBlobBySha256(digests.sha256);
     if (existing) {
@@ -171,7 +248,10 @@ export class ContainerBlobsService {
     if (joined.sha256 !== digests.sha256) {
       await this.ingest.discard(joined);
       await release();
-      throw new OciError(OciErrorCode.BlobUploadInvalid, 'the stored chunks do not match the uploaded content; start the upload again');
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        'the stored chunks do not match the uploaded content; start the upload again',
+      );
     }
     await this.link(owner, creatorId, name, digest, joined);
     await this.removeSession(session.id, state);
@@ -182,7 +262,13 @@ export class ContainerBlobsService {
     await this.removeSession(session.id, readState(session));
   }
 
-  private async link(owner: UserEntity, creatorId: number, name: ImageName, digest: string, blob: StagedBlob | { blobId: number }): Promise<void> {
+  private async link(
+    owner: UserEntity,
+    creatorId: number,
+    name: ImageName,
+    digest: string,
+    blob: StagedBlob | { blobId: number },
+  ): Promise<void> {
     await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Container, name: name.image },
       { version: BLOBS_VERSION, creatorId, isInternal: true },
@@ -191,10 +277,27 @@ export class ContainerBlobsService {
   }
 
   private async claim(session: UploadSession, state: SessionState): Promise<UploadSession> {
-    if (state.claim) throw new OciError(OciErrorCode.BlobUploadInvalid, 'another request is writing to this upload session', { status: 416 });
-    const claimedState = JSON.stringify({ ...state, claim: `${Date.now()}-${Math.random().toString(36).slice(2)}` });
-    if (!(await this.sessions.compareAndSet(session, { bytesReceived: session.bytesReceived, state: claimedState }))) {
-      throw new OciError(OciErrorCode.BlobUploadInvalid, 'the upload session changed meanwhile; ask for its status and resume', { status: 416 });
+    if (state.claim)
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        'another request is writing to this upload session',
+        { status: 416 },
+      );
+    const claimedState = JSON.stringify({
+      ...state,
+      claim: `${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    });
+    if (
+      !(await this.sessions.compareAndSet(session, {
+        bytesReceived: session.bytesReceived,
+        state: claimedState,
+      }))
+    ) {
+      throw new OciError(
+        OciErrorCode.BlobUploadInvalid,
+        'the upload session changed meanwhile; ask for its status and resume',
+        { status: 416 },
+      );
     }
     return { ...session, state: claimedState };
   }

@@ -16,7 +16,11 @@ export class ContainerCatalogService {
   ) {}
 
   /** Up to `n` names after `last`, and whether more exist. */
-  async list(principal: Principal | undefined, n: number, last: string | undefined): Promise<{ names: string[]; more: boolean }> {
+  async list(
+    principal: Principal | undefined,
+    n: number,
+    last: string | undefined,
+  ): Promise<{ names: string[]; more: boolean }> {
     const user = isAnonymous(principal) ? undefined : principal!.user;
     const visible = new Map<number, boolean>();
     const names: string[] = [];
@@ -38,11 +42,17 @@ export class ContainerCatalogService {
   private async canSee(owner: UserEntity, user: UserEntity | undefined): Promise<boolean> {
     if (user?.isAdmin || (user && user.id === owner.id)) return true;
     if (ownerVisibleTo(owner, user, this.config.requireSignin)) return true;
-    return !!user && owner.kind === OwnerKind.Organization && !!(await this.orgs.roleOf(owner.id, user.id));
+    return (
+      !!user &&
+      owner.kind === OwnerKind.Organization &&
+      !!(await this.orgs.roleOf(owner.id, user.id))
+    );
   }
 }
 
 function splitName(name: string): [string, string] {
   const slash = name.indexOf('/');
-  return slash < 0 ? [name.toLowerCase(), ''] : [name.slice(0, slash).toLowerCase(), name.slice(slash + 1).toLowerCase()];
+  return slash < 0
+    ? [name.toLowerCase(), '']
+    : [name.slice(0, slash).toLowerCase(), name.slice(slash + 1).toLowerCase()];
 }

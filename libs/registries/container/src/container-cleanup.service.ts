@@ -1,6 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
-  CleanupService, PackageEntity, PackageQueryService, PackageService, PackageType, PropertyRefType,
+  CleanupService,
+  PackageEntity,
+  PackageQueryService,
+  PackageService,
+  PackageType,
+  PropertyRefType,
 } from '@wharf/packages-core';
 import { PackageCatalogQuery } from '@wharf/packages-core/packages/package-catalog.query';
 import { BLOBS_VERSION, isDigest, MANIFEST_FILE, PROP } from './container.metadata';
@@ -42,16 +47,21 @@ export class ContainerCleanupService implements OnModuleInit {
     const versions = await this.query.listVersions(pkg.id, true);
     const manifests = versions.filter((v) => isDigest(v.version));
     const tags = versions.filter((v) => !v.isInternal && !isDigest(v.version));
-    const meta = new Map(manifests.map((v) => [v.version, JSON.parse(v.metadataJson ?? '{}') as ManifestMetadata]));
-    const live = new Set<string>(manifests.filter((v) => v.createdUnix > cutoff).map((v) => v.version));
+    const meta = new Map(
+      manifests.map((v) => [v.version, JSON.parse(v.metadataJson ?? '{}') as ManifestMetadata]),
+    );
+    const live = new Set<string>(
+      manifests.filter((v) => v.createdUnix > cutoff).map((v) => v.version),
+    );
     for (const tag of tags) {
       const file = await this.query.findFile(tag.id, MANIFEST_FILE);
-      const props = file && (await this.query.getProperties(PropertyRefType.File, [file.id])).get(file.id);
+      const props =
+        file && (await this.query.getProperties(PropertyRefType.File, [file.id])).get(file.id);
       const digest = props?.[PROP.digest]?.[0];
       if (digest) live.add(digest);
     }
     // Grow to a fixed point: children of live indexes, referrers of live subjects.
-    for (let grew = true; grew; ) {
+    for (let grew = true; grew;) {
       grew = false;
       for (const [digest, m] of meta) {
         if (live.has(digest)) {
@@ -66,7 +76,8 @@ export class ContainerCleanupService implements OnModuleInit {
     const links = versions.find((v) => v.version === BLOBS_VERSION);
     if (!links) return;
     for (const { file } of await this.query.listFiles(links.id)) {
-      if (file.createdUnix <= cutoff && !used.has(file.name)) await this.packages.deleteFile(file.id, false);
+      if (file.createdUnix <= cutoff && !used.has(file.name))
+        await this.packages.deleteFile(file.id, false);
     }
   }
 }

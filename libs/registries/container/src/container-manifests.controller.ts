@@ -1,4 +1,16 @@
-import { Controller, Delete, Get, Head, Inject, Param, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Head,
+  Inject,
+  Param,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { CurrentOwner, CurrentPrincipal, Principal } from '@wharf/auth';
@@ -8,7 +20,13 @@ import { ContainerManifestsService } from './container-manifests.service';
 import { pageOf, referrersIndex, tagList } from './container.documents';
 import { OciErrorFilter } from './container.errors';
 import { parsePageSize, readSmallBody, sendEmpty, sendJson, str } from './container-http';
-import { ImageName, MAX_MANIFEST_BYTES, MEDIA_TYPES, parseDigest, parseReference } from './container.metadata';
+import {
+  ImageName,
+  MAX_MANIFEST_BYTES,
+  MEDIA_TYPES,
+  parseDigest,
+  parseReference,
+} from './container.metadata';
 
 const NAME = 'v2/:owner/*';
 
@@ -24,7 +42,12 @@ export class ContainerManifestsController {
   // end-3 (HEAD): existence, digest, type and length.
   @Head(`${NAME}/manifests/:reference`)
   @ContainerAccess('read')
-  async headManifest(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('reference') reference: string, @Res() res: Response) {
+  async headManifest(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('reference') reference: string,
+    @Res() res: Response,
+  ) {
     const m = await this.manifests.get(owner, name, parseReference(reference));
     setManifestHeaders(res, m.digest, m.mediaType, m.blob.size);
     res.status(200).end();
@@ -33,7 +56,12 @@ export class ContainerManifestsController {
   // end-3 (GET): the bytes exactly as pushed, with the media type they were pushed with (no conversion).
   @Get(`${NAME}/manifests/:reference`)
   @ContainerAccess('read')
-  async getManifest(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('reference') reference: string, @Res() res: Response) {
+  async getManifest(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('reference') reference: string,
+    @Res() res: Response,
+  ) {
     const m = await this.manifests.get(owner, name, parseReference(reference));
     // Always streamed, never redirected: clients read Docker-Content-Digest from this response.
     const stream = await this.storage.get(blobKey(m.blob.storageId));
@@ -46,13 +74,27 @@ export class ContainerManifestsController {
   @Put(`${NAME}/manifests/:reference`)
   @ContainerAccess('write')
   async putManifest(
-    @Image() name: ImageName, @CurrentOwner() owner: UserEntity, @CurrentPrincipal() principal: Principal,
-    @Param('reference') reference: string, @Req() req: Request, @Res() res: Response,
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+    @Param('reference') reference: string,
+    @Req() req: Request,
+    @Res() res: Response,
   ): Promise<void> {
     const ref = parseReference(reference);
     const body = await readSmallBody(req, MAX_MANIFEST_BYTES);
-    const { digest, subject } = await this.manifests.put(owner, principal.user.id, name, ref, body, str(req.headers['content-type']));
-    const headers: Record<string, string> = { Location: `/v2/${name.full}/manifests/${digest}`, 'Docker-Content-Digest': digest };
+    const { digest, subject } = await this.manifests.put(
+      owner,
+      principal.user.id,
+      name,
+      ref,
+      body,
+      str(req.headers['content-type']),
+    );
+    const headers: Record<string, string> = {
+      Location: `/v2/${name.full}/manifests/${digest}`,
+      'Docker-Content-Digest': digest,
+    };
     if (subject) headers['OCI-Subject'] = subject;
     sendEmpty(res, 201, headers);
   }
@@ -60,7 +102,12 @@ export class ContainerManifestsController {
   // end-9: by tag, the tag only; by digest, the manifest and its tags.
   @Delete(`${NAME}/manifests/:reference`)
   @ContainerAccess('write')
-  async deleteManifest(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('reference') reference: string, @Res() res: Response) {
+  async deleteManifest(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('reference') reference: string,
+    @Res() res: Response,
+  ) {
     await this.manifests.delete(owner, name, parseReference(reference));
     sendEmpty(res, 202);
   }
@@ -68,7 +115,12 @@ export class ContainerManifestsController {
   // end-8a/8b: tags, ascending; `n` and `last` page; `Link` when more exist.
   @Get(`${NAME}/tags/list`)
   @ContainerAccess('read')
-  async tags(@Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Query() q: Record<string, unknown>, @Res() res: Response) {
+  async tags(
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Query() q: Record<string, unknown>,
+    @Res() res: Response,
+  ) {
     const all = await this.manifests.tags(owner, name);
     const page = pageOf(all, `/v2/${name.full}/tags/list`, parsePageSize(q.n), str(q.last));
     if (page.link) res.setHeader('Link', page.link);
@@ -79,8 +131,11 @@ export class ContainerManifestsController {
   @Get(`${NAME}/referrers/:digest`)
   @ContainerAccess('read')
   async referrers(
-    @Image() name: ImageName, @CurrentOwner() owner: UserEntity, @Param('digest') digest: string,
-    @Query('artifactType') artifactType: unknown, @Res() res: Response,
+    @Image() name: ImageName,
+    @CurrentOwner() owner: UserEntity,
+    @Param('digest') digest: string,
+    @Query('artifactType') artifactType: unknown,
+    @Res() res: Response,
   ): Promise<void> {
     const filter = str(artifactType);
     const found = await this.manifests.referrers(owner, name, parseDigest(digest), filter);

@@ -2,14 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import {
-  IngestService, PackageBlobEntity, PackageEntity, PackageFileEntity, PackageQueryService, PackageService, PackageType,
-  PropertyRefType, UserEntity,
+  IngestService,
+  PackageBlobEntity,
+  PackageEntity,
+  PackageFileEntity,
+  PackageQueryService,
+  PackageService,
+  PackageType,
+  PropertyRefType,
+  UserEntity,
 } from '@wharf/packages-core';
 import { ContainerBlobsService } from './container-blobs.service';
 import { OciError, OciErrorCode } from './container.errors';
 import { Referrer } from './container.documents';
 import {
-  BLOBS_VERSION, ImageName, isDigest, MANIFEST_FILE, ManifestInfo, parseManifest, PROP, Reference,
+  BLOBS_VERSION,
+  ImageName,
+  isDigest,
+  MANIFEST_FILE,
+  ManifestInfo,
+  parseManifest,
+  PROP,
+  Reference,
 } from './container.metadata';
 
 /** What a manifest version keeps as metadata (the manifest's parsed shape, for referrers and the collection). */
@@ -47,16 +61,31 @@ export class ContainerManifestsService {
   ) {}
 
   /** PUT /manifests/<ref>: validates references, stores the exact bytes, moves the tag. */
-  async put(owner: UserEntity, creatorId: number, name: ImageName, ref: Reference, body: Buffer, contentType: string | undefined) {
+  async put(
+    owner: UserEntity,
+    creatorId: number,
+    name: ImageName,
+    ref: Reference,
+    body: Buffer,
+    contentType: string | undefined,
+  ) {
     const info = parseManifest(body, contentType);
     const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
     if (ref.kind === 'digest' && ref.digest !== digest) {
-      throw new OciError(OciErrorCode.DigestInvalid, `the manifest's digest is ${digest}, not ${ref.digest}`);
+      throw new OciError(
+        OciErrorCode.DigestInvalid,
+        `the manifest's digest is ${digest}, not ${ref.digest}`,
+      );
     }
     await this.checkReferences(owner, name, info);
     const metadata: ManifestMetadata = {
-      mediaType: info.mediaType, size: body.length, kind: info.kind, blobs: info.blobs.map((b) => b.digest),
-      manifests: info.manifests.map((m) => m.digest), subject: info.subject?.digest, artifactType: info.artifactType,
+      mediaType: info.mediaType,
+      size: body.length,
+      kind: info.kind,
+      blobs: info.blobs.map((b) => b.digest),
+      manifests: info.manifests.map((m) => m.digest),
+      subject: info.subject?.digest,
+      artifactType: info.artifactType,
       annotations: info.annotations,
     };
     const pkg = { ownerId: owner.id, type: PackageType.Container, name: name.image };
@@ -65,15 +94,27 @@ export class ContainerManifestsService {
     const stored = await this.packages.createOrAddFile(
       pkg,
       {
-        version: digest, creatorId, metadata,
-        properties: { ...(info.subject ? { [PROP.subject]: info.subject.digest } : {}), [PROP.child]: metadata.manifests },
+        version: digest,
+        creatorId,
+        metadata,
+        properties: {
+          ...(info.subject ? { [PROP.subject]: info.subject.digest } : {}),
+          [PROP.child]: metadata.manifests,
+        },
       },
       { name: MANIFEST_FILE, isLead: true, overwrite: true, blob: staged, properties: fileProps },
     );
     if (ref.kind === 'tag') {
       await this.packages.createOrAddFile(
-        pkg, { version: ref.tag, creatorId },
-        { name: MANIFEST_FILE, isLead: true, overwrite: true, blob: { blobId: stored.file.blobId }, properties: fileProps },
+        pkg,
+        { version: ref.tag, creatorId },
+        {
+          name: MANIFEST_FILE,
+          isLead: true,
+          overwrite: true,
+          blob: { blobId: stored.file.blobId },
+          properties: fileProps,
+        },
       );
     }
     return { digest, subject: info.subject?.digest };
@@ -82,12 +123,24 @@ export class ContainerManifestsService {
   /** The manifest a tag or digest names, or MANIFEST_UNKNOWN. */
   async get(owner: UserEntity, name: ImageName, ref: Reference): Promise<StoredManifest> {
     const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
-    const version = pkg && (await this.query.findVersion(pkg.id, ref.kind === 'tag' ? ref.tag : ref.digest));
-    const file = version && !version.isInternal ? await this.query.findFile(version.id, MANIFEST_FILE) : null;
+    const version =
+      pkg && (await this.query.findVersion(pkg.id, ref.kind === 'tag' ? ref.tag : ref.digest));
+    const file =
+      version && !version.isInternal ? await this.query.findFile(version.id, MANIFEST_FILE) : null;
     const blob = file && (await this.query.getBlob(file.blobId));
-    if (!file || !blob) throw new OciError(OciErrorCode.ManifestUnknown, `manifest ${ref.kind === 'tag' ? ref.tag : ref.digest} is not known`);
-    const props = (await this.query.getProperties(PropertyRefType.File, [file.id])).get(file.id) ?? {};
-    return { digest: props[PROP.digest]?.[0] ?? `sha256:${blob.hashSha256}`, mediaType: props[PROP.mediaType]?.[0] ?? 'application/octet-stream', file, blob };
+    if (!file || !blob)
+      throw new OciError(
+        OciErrorCode.ManifestUnknown,
+        `manifest ${ref.kind === 'tag' ? ref.tag : ref.digest} is not known`,
+      );
+    const props =
+      (await this.query.getProperties(PropertyRefType.File, [file.id])).get(file.id) ?? {};
+    return {
+      digest: props[PROP.digest]?.[0] ?? `sha256:${blob.hashSha256}`,
+      mediaType: props[PROP.mediaType]?.[0] ?? 'application/octet-stream',
+      file,
+      blob,
+    };
   }
 
   /** DELETE by tag removes the tag; by digest, the manifest and every tag on it. */
@@ -99,8 +152,15 @@ export class ContainerManifestsService {
     }
     const pkg = (await this.query.findPackage(owner.id, PackageType.Container, name.image))!;
     const ids = new Set((await this.query.listVersions(pkg.id)).map((v) => v.id));
-    const pointing = await this.query.searchFiles({ ownerId: owner.id, type: PackageType.Container, name: MANIFEST_FILE, properties: { [PROP.digest]: ref.digest } });
-    for (const f of pointing) if (ids.has(f.file.versionId) && f.file.versionId !== found.file.versionId) await this.packages.deleteVersion(f.file.versionId);
+    const pointing = await this.query.searchFiles({
+      ownerId: owner.id,
+      type: PackageType.Container,
+      name: MANIFEST_FILE,
+      properties: { [PROP.digest]: ref.digest },
+    });
+    for (const f of pointing)
+      if (ids.has(f.file.versionId) && f.file.versionId !== found.file.versionId)
+        await this.packages.deleteVersion(f.file.versionId);
     await this.packages.deleteVersion(found.file.versionId);
   }
 
@@ -110,20 +170,40 @@ export class ContainerManifestsService {
     return (await this.query.listVersions(pkg.id))
       .filter((v) => !isDigest(v.version))
       .map((v) => v.version)
-      .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+      .sort((a, b) =>
+        a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0,
+      );
   }
 
   /** Manifests whose `subject` is `digest` (OCI 1.1 referrers), optionally of one artifact type. */
-  async referrers(owner: UserEntity, name: ImageName, digest: string, artifactType?: string): Promise<Referrer[]> {
+  async referrers(
+    owner: UserEntity,
+    name: ImageName,
+    digest: string,
+    artifactType?: string,
+  ): Promise<Referrer[]> {
     const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
     if (!pkg) return [];
     const { items } = await this.query.searchVersions({
-      ownerId: owner.id, type: PackageType.Container, name: name.image, properties: { [PROP.subject]: digest }, limit: 1000,
+      ownerId: owner.id,
+      type: PackageType.Container,
+      name: name.image,
+      properties: { [PROP.subject]: digest },
+      limit: 1000,
     });
     return items
-      .map(({ version }) => ({ digest: version.version, meta: JSON.parse(version.metadataJson ?? '{}') as ManifestMetadata }))
+      .map(({ version }) => ({
+        digest: version.version,
+        meta: JSON.parse(version.metadataJson ?? '{}') as ManifestMetadata,
+      }))
       .filter(({ meta }) => !artifactType || meta.artifactType === artifactType)
-      .map(({ digest: d, meta }) => ({ mediaType: meta.mediaType, digest: d, size: meta.size, artifactType: meta.artifactType, annotations: meta.annotations }));
+      .map(({ digest: d, meta }) => ({
+        mediaType: meta.mediaType,
+        digest: d,
+        size: meta.size,
+        artifactType: meta.artifactType,
+        annotations: meta.annotations,
+      }));
   }
 
   private async requirePackage(owner: UserEntity, name: ImageName): Promise<PackageEntity> {
@@ -133,19 +213,40 @@ export class ContainerManifestsService {
   }
 
   /** Config and layers must be linked to this image with the declared size; children must be manifests of it. */
-  private async checkReferences(owner: UserEntity, name: ImageName, info: ManifestInfo): Promise<void> {
-    const linked = await this.blobs.findLinks(owner, name, info.blobs.map((b) => b.digest));
+  private async checkReferences(
+    owner: UserEntity,
+    name: ImageName,
+    info: ManifestInfo,
+  ): Promise<void> {
+    const linked = await this.blobs.findLinks(
+      owner,
+      name,
+      info.blobs.map((b) => b.digest),
+    );
     for (const b of info.blobs) {
       const blob = linked.get(b.digest);
-      if (!blob) throw new OciError(OciErrorCode.ManifestBlobUnknown, `blob ${b.digest} is not in ${name.full}`, { detail: { digest: b.digest } });
-      if (blob.size !== b.size) throw new OciError(OciErrorCode.SizeInvalid, `blob ${b.digest} has ${blob.size} bytes, the manifest says ${b.size}`);
+      if (!blob)
+        throw new OciError(
+          OciErrorCode.ManifestBlobUnknown,
+          `blob ${b.digest} is not in ${name.full}`,
+          { detail: { digest: b.digest } },
+        );
+      if (blob.size !== b.size)
+        throw new OciError(
+          OciErrorCode.SizeInvalid,
+          `blob ${b.digest} has ${blob.size} bytes, the manifest says ${b.size}`,
+        );
     }
     if (!info.manifests.length) return;
     const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
     for (const m of info.manifests) {
       const version = pkg && (await this.query.findVersion(pkg.id, m.digest));
       if (!version || version.version === BLOBS_VERSION) {
-        throw new OciError(OciErrorCode.ManifestBlobUnknown, `manifest ${m.digest} is not in ${name.full}`, { detail: { digest: m.digest } });
+        throw new OciError(
+          OciErrorCode.ManifestBlobUnknown,
+          `manifest ${m.digest} is not in ${name.full}`,
+          { detail: { digest: m.digest } },
+        );
       }
     }
   }

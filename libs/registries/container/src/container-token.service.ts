@@ -52,12 +52,26 @@ export class ContainerTokenService implements OnModuleInit {
   async issue(principal: Principal | undefined): Promise<IssuedToken> {
     const now = Math.floor(Date.now() / 1000);
     const claims: Claims = principal
-      ? { sub: String(principal.user.id), nam: principal.user.name, adm: principal.user.isAdmin || undefined, scp: packageScopes(principal).join(',') }
+      ? {
+          sub: String(principal.user.id),
+          nam: principal.user.name,
+          adm: principal.user.isAdmin || undefined,
+          scp: packageScopes(principal).join(','),
+        }
       : { sub: '0', nam: 'ghost', scp: TokenScope.ReadPackage, anon: true };
     const token = jwt.sign(claims, await this.signingKey(), {
-      algorithm: 'HS256', expiresIn: TOKEN_TTL_SECONDS, notBefore: 0, issuer: ISSUER, audience: AUDIENCE,
+      algorithm: 'HS256',
+      expiresIn: TOKEN_TTL_SECONDS,
+      notBefore: 0,
+      issuer: ISSUER,
+      audience: AUDIENCE,
     });
-    return { token, access_token: token, expires_in: TOKEN_TTL_SECONDS, issued_at: new Date(now * 1000).toISOString() };
+    return {
+      token,
+      access_token: token,
+      expires_in: TOKEN_TTL_SECONDS,
+      issued_at: new Date(now * 1000).toISOString(),
+    };
   }
 
   /** `Authorization: Bearer <jwt>`: a principal, or 401 when forged or expired; other forms are left to other resolvers. */
@@ -66,17 +80,33 @@ export class ContainerTokenService implements OnModuleInit {
     if (!match || !JWT_SHAPE.test(match[1])) return undefined;
     let claims: Claims;
     try {
-      claims = jwt.verify(match[1], await this.signingKey(), { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as Claims;
+      claims = jwt.verify(match[1], await this.signingKey(), {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      }) as Claims;
     } catch {
       throw invalidCredentials('invalid or expired registry token');
     }
     // The anonymous identity means something only to the container routes, which treat it as anonymous.
-    if (claims.anon && !req.path.startsWith('/v2')) throw invalidCredentials('anonymous registry tokens are valid on /v2 only');
+    if (claims.anon && !req.path.startsWith('/v2'))
+      throw invalidCredentials('anonymous registry tokens are valid on /v2 only');
     const user = Object.assign(new UserEntity(), {
-      id: Number(claims.sub), name: claims.nam, lowerName: claims.nam.toLowerCase(), kind: OwnerKind.User,
-      visibility: Visibility.Public, isAdmin: !!claims.adm, isActive: true,
+      id: Number(claims.sub),
+      name: claims.nam,
+      lowerName: claims.nam.toLowerCase(),
+      kind: OwnerKind.User,
+      visibility: Visibility.Public,
+      isAdmin: !!claims.adm,
+      isActive: true,
     });
-    const scopes = new Set(claims.scp.split(',').filter((s) => s === TokenScope.ReadPackage || s === TokenScope.WritePackage) as TokenScope[]);
+    const scopes = new Set(
+      claims.scp
+        .split(',')
+        .filter(
+          (s) => s === TokenScope.ReadPackage || s === TokenScope.WritePackage,
+        ) as TokenScope[],
+    );
     return { user, scopes, via: claims.anon ? ANONYMOUS_VIA : CONTAINER_JWT };
   }
 
@@ -88,7 +118,8 @@ export class ContainerTokenService implements OnModuleInit {
 /** The package scopes a credential carries into a token: a password or an admin/write token may push; a read token only pulls. */
 function packageScopes(principal: Principal): TokenScope[] {
   const s = principal.scopes;
-  if (!s || s.has(TokenScope.Admin) || s.has(TokenScope.WritePackage)) return [TokenScope.ReadPackage, TokenScope.WritePackage];
+  if (!s || s.has(TokenScope.Admin) || s.has(TokenScope.WritePackage))
+    return [TokenScope.ReadPackage, TokenScope.WritePackage];
   return s.has(TokenScope.ReadPackage) ? [TokenScope.ReadPackage] : [];
 }
 

@@ -12,12 +12,20 @@ export interface Page<T> {
  * empty page. The `Link` header is sent only when more entries exist (the spec's rule;
  * Forgejo sends it on every non-empty page).
  */
-export function pageOf(sorted: string[], path: string, n: number | undefined, last: string | undefined): Page<string> {
-  const start = last === undefined ? 0 : sorted.findIndex((t) => t.toLowerCase() > last.toLowerCase());
+export function pageOf(
+  sorted: string[],
+  path: string,
+  n: number | undefined,
+  last: string | undefined,
+): Page<string> {
+  const start =
+    last === undefined ? 0 : sorted.findIndex((t) => t.toLowerCase() > last.toLowerCase());
   const rest = start < 0 ? [] : sorted.slice(start);
   const items = n === undefined ? rest : rest.slice(0, n);
   const more = n !== undefined && n > 0 && rest.length > n;
-  const link = more ? `<${path}?last=${encodeURIComponent(items[items.length - 1])}&n=${n}>; rel="next"` : undefined;
+  const link = more
+    ? `<${path}?last=${encodeURIComponent(items[items.length - 1])}&n=${n}>; rel="next"`
+    : undefined;
   return { items, link };
 }
 
@@ -39,12 +47,18 @@ export interface Referrer {
 }
 
 /** The referrers response: an OCI image index of descriptors (OCI end-12a). */
-export function referrersIndex(referrers: Referrer[]): { schemaVersion: 2; mediaType: string; manifests: Descriptor[] } {
+export function referrersIndex(referrers: Referrer[]): {
+  schemaVersion: 2;
+  mediaType: string;
+  manifests: Descriptor[];
+} {
   return {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.ociIndex,
     manifests: referrers.map((r) => ({
-      mediaType: r.mediaType, digest: r.digest, size: r.size,
+      mediaType: r.mediaType,
+      digest: r.digest,
+      size: r.size,
       ...(r.artifactType ? { artifactType: r.artifactType } : {}),
       ...(r.annotations ? { annotations: r.annotations } : {}),
     })),

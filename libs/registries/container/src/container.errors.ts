@@ -88,14 +88,25 @@ interface Rendered {
 }
 
 function render(err: unknown): Rendered {
-  if (err instanceof OciError) return { status: err.status, code: err.code, message: err.message, detail: err.options.detail };
+  if (err instanceof OciError)
+    return { status: err.status, code: err.code, message: err.message, detail: err.options.detail };
   const described = describeError(err);
   if (described.error instanceof RegistryError) {
-    return { status: described.status, code: FROM_CORE[described.error.code], message: described.message };
+    return {
+      status: described.status,
+      code: FROM_CORE[described.error.code],
+      message: described.message,
+    };
   }
-  if (described.status === 404) return { status: 404, code: OciErrorCode.NameUnknown, message: described.message };
-  if (described.status === 401) return { status: 401, code: OciErrorCode.Unauthorized, message: '' };
-  return { status: described.status, code: described.status >= 500 ? OciErrorCode.Unknown : OciErrorCode.Unsupported, message: described.message };
+  if (described.status === 404)
+    return { status: 404, code: OciErrorCode.NameUnknown, message: described.message };
+  if (described.status === 401)
+    return { status: 401, code: OciErrorCode.Unauthorized, message: '' };
+  return {
+    status: described.status,
+    code: described.status >= 500 ? OciErrorCode.Unknown : OciErrorCode.Unsupported,
+    message: described.message,
+  };
 }
 
 /**
@@ -112,13 +123,17 @@ export class OciErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
     const r = render(err);
-    if (r.status >= 500 && r.status !== 503) this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
+    if (r.status >= 500 && r.status !== 503)
+      this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
     if (res.headersSent) {
       res.destroy();
       return;
     }
     res.setHeader(...API_VERSION_HEADER);
-    const entry: Record<string, unknown> = { code: r.code, message: r.status === 401 ? '' : r.message };
+    const entry: Record<string, unknown> = {
+      code: r.code,
+      message: r.status === 401 ? '' : r.message,
+    };
     if (r.detail !== undefined && r.status !== 401) entry.detail = r.detail;
     if (r.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(this.config));
     else res.removeHeader('WWW-Authenticate');

@@ -58,7 +58,8 @@ export function isDigest(ref: string): boolean {
 
 /** A sha256 digest as Wharf produces them; anything else is DIGEST_INVALID (or `code`). */
 export function parseDigest(value: unknown, code = OciErrorCode.DigestInvalid): string {
-  if (typeof value !== 'string' || !DIGEST.test(value)) throw new OciError(code, `invalid or unsupported digest ${String(value ?? '')}`);
+  if (typeof value !== 'string' || !DIGEST.test(value))
+    throw new OciError(code, `invalid or unsupported digest ${String(value ?? '')}`);
   return value;
 }
 
@@ -70,8 +71,10 @@ export type Reference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest:
 
 /** A manifest reference: a digest (only sha256 is stored) or a tag. */
 export function parseReference(ref: string): Reference {
-  if (ref.includes(':')) return { kind: 'digest', digest: parseDigest(ref, OciErrorCode.ManifestUnknown) };
-  if (!TAG.test(ref) || ref.toLowerCase() === BLOBS_VERSION) throw new OciError(OciErrorCode.ManifestInvalid, 'Tag is invalid');
+  if (ref.includes(':'))
+    return { kind: 'digest', digest: parseDigest(ref, OciErrorCode.ManifestUnknown) };
+  if (!TAG.test(ref) || ref.toLowerCase() === BLOBS_VERSION)
+    throw new OciError(OciErrorCode.ManifestInvalid, 'Tag is invalid');
   return { kind: 'tag', tag: ref };
 }
 
@@ -110,43 +113,74 @@ export function parseManifest(body: Buffer, contentType: string | undefined): Ma
   } catch {
     throw new OciError(OciErrorCode.ManifestInvalid, 'manifest is not valid JSON');
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new OciError(OciErrorCode.ManifestInvalid, 'manifest must be a JSON object');
-  if (doc.schemaVersion !== 2) throw new OciError(OciErrorCode.ManifestInvalid, 'Schema version is not supported');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new OciError(OciErrorCode.ManifestInvalid, 'manifest must be a JSON object');
+  if (doc.schemaVersion !== 2)
+    throw new OciError(OciErrorCode.ManifestInvalid, 'Schema version is not supported');
   const header = (contentType ?? '').split(';')[0].trim().toLowerCase();
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
-  const mediaType = header.startsWith('application/vnd.oci.') || header.startsWith('application/vnd.docker.') ? header : declared;
+  const mediaType =
+    header.startsWith('application/vnd.oci.') || header.startsWith('application/vnd.docker.')
+      ? header
+      : declared;
   if (!mediaType || (!IMAGE_MANIFESTS.has(mediaType) && !INDEXES.has(mediaType))) {
     throw new OciError(OciErrorCode.ManifestInvalid, 'MediaType not recognized');
   }
-  if (declared && declared !== mediaType) throw new OciError(OciErrorCode.ManifestInvalid, `mediaType ${declared} does not match Content-Type ${mediaType}`);
+  if (declared && declared !== mediaType)
+    throw new OciError(
+      OciErrorCode.ManifestInvalid,
+      `mediaType ${declared} does not match Content-Type ${mediaType}`,
+    );
   const annotations = stringMap(doc.annotations, 'annotations');
   const subject = doc.subject === undefined ? undefined : descriptor(doc.subject, 'subject');
   const artifactType = typeof doc.artifactType === 'string' ? doc.artifactType : undefined;
   if (INDEXES.has(mediaType)) {
-    const manifests = list(doc.manifests, 'manifests').map((d, i) => descriptor(d, `manifests[${i}]`));
+    const manifests = list(doc.manifests, 'manifests').map((d, i) =>
+      descriptor(d, `manifests[${i}]`),
+    );
     for (const child of manifests) {
       if (!IMAGE_MANIFESTS.has(child.mediaType) && !INDEXES.has(child.mediaType)) {
-        throw new OciError(OciErrorCode.ManifestInvalid, `manifests: ${child.mediaType} is not a manifest media type`);
+        throw new OciError(
+          OciErrorCode.ManifestInvalid,
+          `manifests: ${child.mediaType} is not a manifest media type`,
+        );
       }
     }
     return { mediaType, kind: 'index', blobs: [], manifests, subject, artifactType, annotations };
   }
   const config = descriptor(doc.config, 'config');
-  const layers = doc.layers === undefined ? [] : list(doc.layers, 'layers').map((d, i) => descriptor(d, `layers[${i}]`));
+  const layers =
+    doc.layers === undefined
+      ? []
+      : list(doc.layers, 'layers').map((d, i) => descriptor(d, `layers[${i}]`));
   const seen = new Set<string>();
   const blobs = [config, ...layers].filter((d) => !seen.has(d.digest) && !!seen.add(d.digest));
   // OCI 1.1 referrers: without `artifactType`, an image manifest's artifact type is its config's media type.
-  return { mediaType, kind: 'image', blobs, manifests: [], subject, artifactType: artifactType ?? config.mediaType, annotations };
+  return {
+    mediaType,
+    kind: 'image',
+    blobs,
+    manifests: [],
+    subject,
+    artifactType: artifactType ?? config.mediaType,
+    annotations,
+  };
 }
 
 function list(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new OciError(OciErrorCode.ManifestInvalid, `${what} must be an array`);
+  if (!Array.isArray(value))
+    throw new OciError(OciErrorCode.ManifestInvalid, `${what} must be an array`);
   return value;
 }
 
 function stringMap(value: unknown, what: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+  if (
+    !value ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
     throw new OciError(OciErrorCode.ManifestInvalid, `${what} must map strings to strings`);
   }
   return value as Record<string, string>;
@@ -154,22 +188,35 @@ function stringMap(value: unknown, what: string): Record<string, string> | undef
 
 function descriptor(value: unknown, what: string): Descriptor {
   const d = value as Record<string, unknown>;
-  if (!d || typeof d !== 'object' || typeof d.mediaType !== 'string' || !Number.isSafeInteger(d.size) || (d.size as number) < 0) {
-    throw new OciError(OciErrorCode.ManifestInvalid, `${what} must be a descriptor with mediaType, digest and size`);
+  if (
+    !d ||
+    typeof d !== 'object' ||
+    typeof d.mediaType !== 'string' ||
+    !Number.isSafeInteger(d.size) ||
+    (d.size as number) < 0
+  ) {
+    throw new OciError(
+      OciErrorCode.ManifestInvalid,
+      `${what} must be a descriptor with mediaType, digest and size`,
+    );
   }
   const digest = parseDigest(d.digest, OciErrorCode.ManifestInvalid);
   const out: Descriptor = { mediaType: d.mediaType, digest, size: d.size as number };
   if (typeof d.artifactType === 'string') out.artifactType = d.artifactType;
   const annotations = stringMap(d.annotations, `${what}.annotations`);
   if (annotations) out.annotations = annotations;
-  if (d.platform && typeof d.platform === 'object') out.platform = d.platform as Descriptor['platform'];
+  if (d.platform && typeof d.platform === 'object')
+    out.platform = d.platform as Descriptor['platform'];
   return out;
 }
 
 /** `Content-Range` of a PATCH: `<start>-<end>` (distribution's form), also with a `bytes` prefix. */
-export function parseContentRange(header: string | undefined): { start: number; end: number } | undefined {
+export function parseContentRange(
+  header: string | undefined,
+): { start: number; end: number } | undefined {
   if (header === undefined) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(header.trim());
-  if (!m || Number(m[2]) < Number(m[1])) throw new OciError(OciErrorCode.BlobUploadInvalid, `malformed Content-Range ${header}`);
+  if (!m || Number(m[2]) < Number(m[1]))
+    throw new OciError(OciErrorCode.BlobUploadInvalid, `malformed Content-Range ${header}`);
   return { start: Number(m[1]), end: Number(m[2]) };
 }

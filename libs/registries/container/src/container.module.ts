@@ -16,10 +16,22 @@ import { API_VERSION_HEADER, OciErrorFilter } from './container.errors';
 /** The container registry: OCI Distribution 1.1 at /v2 (protocols/container.md). */
 @Module({
   // Order matters: the catch-all 404 controller's wildcard must be registered last.
-  controllers: [ContainerBaseController, ContainerBlobsController, ContainerManifestsController, ContainerNotFoundController],
+  controllers: [
+    ContainerBaseController,
+    ContainerBlobsController,
+    ContainerManifestsController,
+    ContainerNotFoundController,
+  ],
   providers: [
-    ContainerTokenService, ContainerAccessGuard, ContainerBlobsService, ContainerManifestsService, ContainerCatalogService,
-    ContainerCleanupService, OciErrorFilter, UploadSessionStore, PackageCatalogQuery,
+    ContainerTokenService,
+    ContainerAccessGuard,
+    ContainerBlobsService,
+    ContainerManifestsService,
+    ContainerCatalogService,
+    ContainerCleanupService,
+    OciErrorFilter,
+    UploadSessionStore,
+    PackageCatalogQuery,
   ],
 })
 export class ContainerModule implements NestModule {

@@ -2,7 +2,12 @@ import { createMD5, createSHA1, createSHA256, createSHA512, IHasher } from 'hash
 import { Transform, TransformCallback } from 'node:stream';
 import { BlobDigests, PayloadTooLargeError } from '@wharf/packages-core';
 
-const ALGORITHMS = { md5: createMD5, sha1: createSHA1, sha256: createSHA256, sha512: createSHA512 } as const;
+const ALGORITHMS = {
+  md5: createMD5,
+  sha1: createSHA1,
+  sha256: createSHA256,
+  sha512: createSHA512,
+} as const;
 type Algorithm = keyof typeof ALGORITHMS;
 /** Serialized hasher states (base64), as kept in an upload session row. */
 export type SavedDigests = Record<Algorithm, string>;
@@ -33,14 +38,21 @@ export class ResumableDigests {
 
   save(): SavedDigests {
     const out = {} as SavedDigests;
-    for (const [name, hasher] of Object.entries(this.hashers)) out[name as Algorithm] = Buffer.from(hasher.save()).toString('base64');
+    for (const [name, hasher] of Object.entries(this.hashers))
+      out[name as Algorithm] = Buffer.from(hasher.save()).toString('base64');
     return out;
   }
 
   /** Finalizes (the hashers cannot be used afterwards). */
   digests(size: number): BlobDigests {
     const h = this.hashers;
-    return { size, md5: h.md5.digest(), sha1: h.sha1.digest(), sha256: h.sha256.digest(), sha512: h.sha512.digest() };
+    return {
+      size,
+      md5: h.md5.digest(),
+      sha1: h.sha1.digest(),
+      sha256: h.sha256.digest(),
+      sha512: h.sha512.digest(),
+    };
   }
 
   /**
@@ -53,7 +65,8 @@ export class ResumableDigests {
     const t = new Transform({
       transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
         count += chunk.length;
-        if (limit !== undefined && alreadyReceived + count > limit) return cb(new PayloadTooLargeError(limit));
+        if (limit !== undefined && alreadyReceived + count > limit)
+          return cb(new PayloadTooLargeError(limit));
         update(chunk);
         cb(null, chunk);
       },

@@ -2,7 +2,11 @@ import { Controller, Delete, Get, Head, HttpCode, Param, Put, Req, Res } from '@
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified, PackageDownloadService, requestedRange, sendOpenedBlob, UserEntity,
+  answerNotModified,
+  PackageDownloadService,
+  requestedRange,
+  sendOpenedBlob,
+  UserEntity,
 } from '@wharf/packages-core';
 import { GenericCoordinates, GenericService } from './generic.service';
 import { openUploadBody } from './upload-body';
@@ -22,7 +26,10 @@ export class GenericController {
   @HttpCode(201)
   @PackageAccess('write')
   async upload(
-    @Param() c: GenericCoordinates, @Req() req: Request, @CurrentOwner() owner: UserEntity, @CurrentPrincipal() principal: Principal,
+    @Param() c: GenericCoordinates,
+    @Req() req: Request,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     this.generic.validate(c);
     const body = await openUploadBody(req);
@@ -32,14 +39,24 @@ export class GenericController {
   // generic.md §8: Forgejo's HEAD only checks existence and never counts a download.
   @Head(':name/:version/:filename')
   @PackageAccess('read')
-  async head(@Param() c: GenericCoordinates, @Req() req: Request, @Res() res: Response, @CurrentOwner() owner: UserEntity): Promise<void> {
+  async head(
+    @Param() c: GenericCoordinates,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
     await this.send(c, req, res, owner, false);
   }
 
   // generic.md §4: download with Range, Content-Disposition, checksums; counts a download.
   @Get(':name/:version/:filename')
   @PackageAccess('read')
-  async download(@Param() c: GenericCoordinates, @Req() req: Request, @Res() res: Response, @CurrentOwner() owner: UserEntity): Promise<void> {
+  async download(
+    @Param() c: GenericCoordinates,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
     await this.send(c, req, res, owner, true);
   }
 
@@ -47,7 +64,10 @@ export class GenericController {
   @Delete(':name/:version/:filename')
   @HttpCode(204)
   @PackageAccess('write')
-  async deleteFile(@Param() c: GenericCoordinates, @CurrentOwner() owner: UserEntity): Promise<void> {
+  async deleteFile(
+    @Param() c: GenericCoordinates,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
     await this.generic.deleteFile(owner, c);
   }
 
@@ -55,11 +75,21 @@ export class GenericController {
   @Delete(':name/:version')
   @HttpCode(204)
   @PackageAccess('write')
-  async deleteVersion(@Param('name') name: string, @Param('version') version: string, @CurrentOwner() owner: UserEntity): Promise<void> {
+  async deleteVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
     await this.generic.deleteVersion(owner, name, version);
   }
 
-  private async send(c: GenericCoordinates, req: Request, res: Response, owner: UserEntity, count: boolean): Promise<void> {
+  private async send(
+    c: GenericCoordinates,
+    req: Request,
+    res: Response,
+    owner: UserEntity,
+    count: boolean,
+  ): Promise<void> {
     const { file, blob } = await this.generic.findFile(owner, c);
     const lastModified = new Date(file.createdUnix * 1000);
     const options = { filename: file.name, contentType: CONTENT_TYPE, lastModified };
@@ -67,7 +97,12 @@ export class GenericController {
     res.setHeader('Last-Modified', lastModified.toUTCString());
     if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
     const range = requestedRange(req, blob.size);
-    const opened = await this.downloads.openFile(file, blob, { ...options, range, countDownload: count, headOnly: req.method === 'HEAD' });
+    const opened = await this.downloads.openFile(file, blob, {
+      ...options,
+      range,
+      countDownload: count,
+      headOnly: req.method === 'HEAD',
+    });
     await sendOpenedBlob(req, res, opened, options);
   }
 }

@@ -5,20 +5,43 @@ describe('generic name validation', () => {
   it.each(['a', '1', 'a-', 'a_b', 'c.d+', 'te-st_pac.kage'])('accepts package name %p', (name) => {
     expect(() => assertGenericName(name)).not.toThrow();
   });
-  it.each(['', '.', '..', '-', 'a?b', 'a b', 'a/b', 'a\\b', 'invalid package name', 'x'.repeat(256)])('refuses package name %p', (name) => {
+  it.each([
+    '',
+    '.',
+    '..',
+    '-',
+    'a?b',
+    'a b',
+    'a/b',
+    'a\\b',
+    'invalid package name',
+    'x'.repeat(256),
+  ])('refuses package name %p', (name) => {
     expect(() => assertGenericName(name)).toThrow(/invalid package name/);
   });
 
-  it.each(['-', 'a b', '-_+=:;.()[]{}~!@#$%^& aA1', 'fi-le_na.me', 'com.gitea:test-project:1.0.1.jar'])('accepts file name %p', (name) => {
+  it.each([
+    '-',
+    'a b',
+    '-_+=:;.()[]{}~!@#$%^& aA1',
+    'fi-le_na.me',
+    'com.gitea:test-project:1.0.1.jar',
+  ])('accepts file name %p', (name) => {
     expect(() => assertGenericFilename(name)).not.toThrow();
   });
-  it.each(['', '.', '..', 'a?b', 'a/b', '../etc', ' a', 'a ', 'inva|id.name', 'a\nb', 'a\\b'])('refuses file name %p', (name) => {
-    expect(() => assertGenericFilename(name)).toThrow(/invalid file name/);
-  });
+  it.each(['', '.', '..', 'a?b', 'a/b', '../etc', ' a', 'a ', 'inva|id.name', 'a\nb', 'a\\b'])(
+    'refuses file name %p',
+    (name) => {
+      expect(() => assertGenericFilename(name)).toThrow(/invalid file name/);
+    },
+  );
 
-  it.each(['1.0', 'v1.0', 'latest', '1.0.3-te st', '2024-01-01 nightly'])('accepts version %p', (v) => {
-    expect(() => assertGenericVersion(v)).not.toThrow();
-  });
+  it.each(['1.0', 'v1.0', 'latest', '1.0.3-te st', '2024-01-01 nightly'])(
+    'accepts version %p',
+    (v) => {
+      expect(() => assertGenericVersion(v)).not.toThrow();
+    },
+  );
   it.each(['', ' test ', ' 1.0', '1.0 ', '..', '1/0', 'a\tb'])('refuses version %p', (v) => {
     expect(() => assertGenericVersion(v)).toThrow(/invalid package version/);
   });

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import {
-  AppConfig, IngestService, PackageBlobEntity, PackageFileEntity, PackageQueryService, PackageService, PackageType,
-  RegistryError, UserEntity,
+  AppConfig,
+  IngestService,
+  PackageBlobEntity,
+  PackageFileEntity,
+  PackageQueryService,
+  PackageService,
+  PackageType,
+  RegistryError,
+  UserEntity,
 } from '@wharf/packages-core';
 import { assertGenericFilename, assertGenericName, assertGenericVersion } from './generic.metadata';
 
@@ -36,8 +43,17 @@ export class GenericService {
   }
 
   /** Stores a file in a version (created if needed); 409 when the version has a file of that name. */
-  async upload(owner: UserEntity, creatorId: number, c: GenericCoordinates, body: Readable, declaredSize?: number): Promise<void> {
-    const staged = await this.ingest.ingest(body, { limit: this.config.sizeLimit(PackageType.Generic), declaredSize });
+  async upload(
+    owner: UserEntity,
+    creatorId: number,
+    c: GenericCoordinates,
+    body: Readable,
+    declaredSize?: number,
+  ): Promise<void> {
+    const staged = await this.ingest.ingest(body, {
+      limit: this.config.sizeLimit(PackageType.Generic),
+      declaredSize,
+    });
     await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Generic, name: c.name },
       { version: c.version, creatorId },
@@ -47,10 +63,16 @@ export class GenericService {
   }
 
   async findFile(owner: UserEntity, c: GenericCoordinates): Promise<GenericFile> {
-    const found = await this.query.findVersionByName(owner.id, PackageType.Generic, c.name, c.version);
+    const found = await this.query.findVersionByName(
+      owner.id,
+      PackageType.Generic,
+      c.name,
+      c.version,
+    );
     const file = found && (await this.query.findFile(found.version.id, c.filename));
     const blob = file && (await this.query.getBlob(file.blobId));
-    if (!file || !blob) throw RegistryError.notFound(`file ${c.filename} of ${c.name} ${c.version} not found`);
+    if (!file || !blob)
+      throw RegistryError.notFound(`file ${c.filename} of ${c.name} ${c.version} not found`);
     return { file, blob };
   }
 

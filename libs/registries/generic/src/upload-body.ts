@@ -23,11 +23,18 @@ export function openUploadBody(req: Request): Promise<UploadBody> {
   const type = req.headers['content-type'] ?? '';
   if (!FORM_TYPES.test(type)) {
     const length = Number(req.headers['content-length']);
-    return Promise.resolve({ stream: req, declaredSize: Number.isFinite(length) ? length : undefined });
+    return Promise.resolve({
+      stream: req,
+      declaredSize: Number.isFinite(length) ? length : undefined,
+    });
   }
   if (!/^\s*multipart\/form-data/i.test(type)) {
     req.resume();
-    return Promise.reject(RegistryError.invalid('the form has no file part (send the file as multipart/form-data or as the raw body)'));
+    return Promise.reject(
+      RegistryError.invalid(
+        'the form has no file part (send the file as multipart/form-data or as the raw body)',
+      ),
+    );
   }
   return firstFilePart(req);
 }
@@ -37,7 +44,10 @@ function firstFilePart(req: Request): Promise<UploadBody> {
     let parser: busboy.Busboy;
     try {
       // One file; other fields are small and few (a form is not a way to send megabytes of text).
-      parser = busboy({ headers: req.headers, limits: { files: 1, fields: 32, fieldSize: 64 * 1024, parts: 64, headerPairs: 64 } });
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fields: 32, fieldSize: 64 * 1024, parts: 64, headerPairs: 64 },
+      });
     } catch (err) {
       req.resume();
       reject(RegistryError.invalid(`invalid multipart body: ${(err as Error).message}`));
