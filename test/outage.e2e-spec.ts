@@ -39,6 +39,9 @@ function privateDatabaseBackend(db: PrivateService): Backend {
 }
 
 describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'outages', () => {
+  // Each test stops and restarts a real server (Swift waits for in-flight requests).
+  jest.setTimeout(240_000);
+
   it('database down: 503s and /readyz 503, no half-written package, recovery without restart', async () => {
     const db = await startPrivateMariadb();
     const t = await startTestApp(privateDatabaseBackend(db), ADMIN_ENV);

@@ -4,9 +4,11 @@ import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
+import { NpmModule } from '@wharf/registry-npm';
+import { PypiModule } from '@wharf/registry-pypi';
 
 /** Every format's module; registering a format is one line here. */
-export const REGISTRY_MODULES: Type[] = [GenericModule, ContainerModule];
+export const REGISTRY_MODULES: Type[] = [GenericModule, ContainerModule, NpmModule, PypiModule];
 /** The composition root: core, identity, the management API and the formats. */
 @Module({})
 export class AppModule {

@@ -1,0 +1,206 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Put,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
+import {
+  answerNotModified,
+  assertSafeName,
+  PackageDownloadService,
+  RegistryError,
+  requestedRange,
+  sendOpenedBlob,
+  UserEntity,
+} from '@wharf/packages-core';
+import { NpmErrorFilter } from './npm-error.filter';
+import { packageNameFromPath } from './npm.metadata';
+import { NpmService } from './npm.service';
+import { drainBody } from './read-json-body';
+
+/** Route params of a package path: `:pkg` (`name`, `@scope%2fname`) or `:scope/:pkg` (`@scope/name` unescaped). */
+interface PkgParams {
+  scope?: string;
+  pkg: string;
+}
+
+const ABBREVIATED = 'application/vnd.npm.install-v1+json';
+const UNPUBLISH_BODY_LIMIT = 64 * 1024 * 1024;
+
+/** The package routes of the npm registry (npm.md §2); the `-/…` routes are in NpmRegistryController. */
+@Controller('api/packages/:owner/npm')
+@UseFilters(NpmErrorFilter)
+export class NpmController {
+  constructor(
+    private readonly npm: NpmService,
+    private readonly downloads: PackageDownloadService,
+  ) {}
+
+  // npm.md §4: the packument; npm install asks for the abbreviated form by Accept.
+  @Get(':pkg')
+  @PackageAccess('read')
+  async packument(
+    @Param() p: PkgParams,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    await this.sendPackument(nameOf(p), req, res, owner);
+  }
+
+  // `@scope/name` unescaped is a packument; `name/version` is one version document (Gitea 2026).
+  @Get(':first/:second')
+  @PackageAccess('read')
+  async packumentOrVersion(
+    @Param('first') first: string,
+    @Param('second') second: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    if (first.startsWith('@'))
+      return this.sendPackument(packageNameFromPath(first, second), req, res, owner);
+    assertSafeName(second, { what: 'version' });
+    sendJson(res, await this.npm.versionDocument(owner, packageNameFromPath(first), second));
+  }
+
+  // npm.md §3: `npm publish` (document with a base64 tarball) and `npm deprecate` (packument sent back).
+  @Put([':pkg', ':scope/:pkg'])
+  @PackageAccess('write')
+  async put(
+    @Param() p: PkgParams,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    const outcome = await this.npm.put(owner, principal.user.id, nameOf(p), req);
+    res.status(outcome === 'published' ? 201 : 200).json({ ok: true });
+  }
+
+  // npm.md §8: unpublish step 1 uploads the trimmed packument; the DELETE that follows does the work.
+  @Put([':pkg/-rev/:rev', ':scope/:pkg/-rev/:rev'])
+  @HttpCode(200)
+  @PackageAccess('write')
+  async unpublishStep(@Param() p: PkgParams, @Req() req: Request): Promise<{ ok: true }> {
+    nameOf(p);
+    await drainBody(req, UNPUBLISH_BODY_LIMIT);
+    return { ok: true };
+  }
+
+  // npm.md §2: `npm unpublish pkg --force` deletes every version.
+  @Delete([':pkg/-rev/:rev', ':scope/:pkg/-rev/:rev'])
+  @HttpCode(200)
+  @PackageAccess('write')
+  async unpublishPackage(
+    @Param() p: PkgParams,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<{ ok: true }> {
+    await this.npm.unpublishPackage(owner, nameOf(p));
+    return { ok: true };
+  }
+
+  // npm.md §8: `npm unpublish pkg@v` ends with DELETE `<dist.tarball>/-rev/<rev>`.
+  @Delete([':pkg/-/:version/:filename/-rev/:rev', ':scope/:pkg/-/:version/:filename/-rev/:rev'])
+  @HttpCode(200)
+  @PackageAccess('write')
+  async unpublishVersion(
+    @Param() p: PkgParams,
+    @Param('version') version: string,
+    @Param('filename') filename: string,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<{ ok: true }> {
+    await this.npm.unpublishVersion(owner, nameOf(p), version, filename);
+    return { ok: true };
+  }
+
+  // npm.md §2: the tarball at the URL the packument's dist.tarball names; each GET counts a download.
+  @Get([':pkg/-/:version/:filename', ':scope/:pkg/-/:version/:filename'])
+  @PackageAccess('read')
+  async tarball(
+    @Param() p: PkgParams,
+    @Param('version') version: string,
+    @Param('filename') filename: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    await this.sendTarball(nameOf(p), filename, version, req, res, owner);
+  }
+
+  // npm.md §8: npmjs-style tarball URLs of old lockfiles, `/{pkg}/-/{name}-{version}.tgz`.
+  @Get([':pkg/-/:filename', ':scope/:pkg/-/:filename'])
+  @PackageAccess('read')
+  async tarballByName(
+    @Param() p: PkgParams,
+    @Param('filename') filename: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    await this.sendTarball(nameOf(p), filename, undefined, req, res, owner);
+  }
+
+  private async sendPackument(
+    name: string,
+    req: Request,
+    res: Response,
+    owner: UserEntity,
+  ): Promise<void> {
+    const abbreviated = wantsAbbreviated(req.headers.accept);
+    const doc = await this.npm.packument(owner, name, abbreviated);
+    res.setHeader('Vary', 'Accept, Authorization');
+    sendJson(res, doc, abbreviated ? ABBREVIATED : 'application/json');
+  }
+
+  private async sendTarball(
+    name: string,
+    filename: string,
+    version: string | undefined,
+    req: Request,
+    res: Response,
+    owner: UserEntity,
+  ) {
+    assertSafeName(filename, { what: 'file name' });
+    if (version !== undefined) assertSafeName(version, { what: 'version' });
+    const { file, blob } = await this.npm.tarball(owner, name, filename, version);
+    const lastModified = new Date(file.createdUnix * 1000);
+    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
+    res.setHeader('ETag', `"${blob.hashSha256}"`);
+    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
+    const range = requestedRange(req, blob.size);
+    const opened = await this.downloads.openFile(file, blob, {
+      ...options,
+      range,
+      countDownload: true,
+      headOnly: req.method === 'HEAD',
+    });
+    await sendOpenedBlob(req, res, opened, options);
+  }
+}
+
+function nameOf(p: PkgParams): string {
+  if (p.scope !== undefined && !p.scope.startsWith('@')) throw RegistryError.notFound('not found');
+  return packageNameFromPath(p.scope ?? p.pkg, p.scope === undefined ? undefined : p.pkg);
+}
+
+// The abbreviated document only when npm prefers it: `application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*`.
+function wantsAbbreviated(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const first = accept.split(',')[0].split(';')[0].trim().toLowerCase();
+  return first === ABBREVIATED;
+}
+
+function sendJson(res: Response, body: unknown, type = 'application/json'): void {
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+  res.status(200).send(JSON.stringify(body));
+}

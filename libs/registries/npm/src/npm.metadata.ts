@@ -1,0 +1,225 @@
+import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import semver from 'semver';
+import * as tar from 'tar-stream';
+import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
+
+/*
+ * Pure rules of the npm format (npm.md §3): names, versions, dist-tags, the version
+ * manifest kept from a publish document, and the package.json inside the tarball.
+ */
+
+/** Package property holding a dist-tag: `npm.tag.<tag>` = version. */
+export const NPM_TAG_PROPERTY = 'npm.tag.';
+
+/** What a version row's metadata JSON holds. */
+export interface NpmVersionMetadata {
+  /** The version object of the publish document, without `_id`, `_rev` and `dist`. */
+  manifest: Record<string, unknown>;
+  /** Computed by Wharf from the stored tarball, never taken from the client. */
+  dist: NpmDist;
+}
+
+export interface NpmDist {
+  filename: string;
+  shasum: string;
+  integrity: string;
+  size: number;
+}
+
+// npm's validate-npm-package-name for new packages: lower case, URL-safe, ≤ 214 characters.
+const NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+const MAX_NAME = 214;
+
+/** A package name as npm allows new ones; a 400 that says why otherwise. */
+export function assertNpmName(name: string): void {
+  assertSafeName(name, { what: 'package name', allowSlash: true, maxLength: MAX_NAME });
+  if (!NAME.test(name)) {
+    throw RegistryError.invalid(
+      `invalid package name ${JSON.stringify(name)}: use lower-case letters, digits and "-._~", optionally under an @scope/`,
+    );
+  }
+}
+
+/** The package name a URL names: `name`, `@scope/name`, or its escaped forms (decoded by the router). */
+export function packageNameFromPath(first: string, second?: string): string {
+  const name = second === undefined ? first : `${first}/${second}`;
+  assertNpmName(name);
+  return name;
+}
+
+/** The canonical SemVer 2 form of a version (`v1.0.0` → `1.0.0`); a 400 when it is none. */
+export function canonicalVersion(version: unknown): string {
+  const canonical = typeof version === 'string' ? semver.valid(version) : null;
+  if (!canonical)
+    throw RegistryError.invalid(
+      `invalid package version ${JSON.stringify(version)}: it must be SemVer`,
+    );
+  return canonical;
+}
+
+/** A dist-tag name: npm refuses tags that read as a version or range (`1.0`, `v1.0`), since `pkg@<tag>` would be ambiguous. */
+export function assertDistTag(tag: string): void {
+  assertSafeName(tag, { what: 'dist-tag', maxLength: 128 });
+  if (semver.validRange(tag) !== null || /\s/.test(tag) || encodeURIComponent(tag) !== tag) {
+    throw RegistryError.invalid(
+      `invalid dist-tag ${JSON.stringify(tag)}: a tag must not be a version or range, nor contain special characters`,
+    );
+  }
+}
+
+/** The stored tarball name, as Forgejo names it: lower-cased `<name without scope>-<version>.tgz`. */
+export function tarballFileName(name: string, version: string): string {
+  return `${name.replace(/^@[^/]+\//, '')}-${version}.tgz`.toLowerCase();
+}
+
+/** The version object kept from a publish document: what the client described, minus what Wharf owns. */
+export function versionManifest(
+  raw: unknown,
+  name: string,
+  version: string,
+): Record<string, unknown> {
+  if (!isRecord(raw))
+    throw RegistryError.invalid('invalid publish document: versions must hold one version object');
+  const { _id, _rev, dist, _attachments, ...manifest } = raw; // eslint-disable-line @typescript-eslint/no-unused-vars
+  return { ...manifest, name, version };
+}
+
+/**
+ * `dist.integrity` as npm computes it (`sha512-<base64>`, or `sha1-…` from old clients),
+ * against the stored bytes. Several space-separated hashes: each must match.
+ */
+export function assertIntegrity(
+  integrity: unknown,
+  digests: { sha1: string; sha512: string },
+): void {
+  if (integrity === undefined) return;
+  const ok =
+    typeof integrity === 'string' &&
+    integrity.trim().length > 0 &&
+    integrity
+      .trim()
+      .split(/\s+/)
+      .every((entry) => {
+        const [algo, b64] = [
+          entry.slice(0, entry.indexOf('-')),
+          entry.slice(entry.indexOf('-') + 1).replace(/\?.*$/, ''),
+        ];
+        if (algo === 'sha512') return b64 === Buffer.from(digests.sha512, 'hex').toString('base64');
+        if (algo === 'sha1') return b64 === Buffer.from(digests.sha1, 'hex').toString('base64');
+        return true; // an algorithm we do not compute cannot be checked (and npm ignores it too)
+      });
+  if (!ok)
+    throw new InvalidArtifactError(
+      'failed to validate integrity: dist.integrity does not match the attached tarball',
+    );
+}
+
+/** `dist.integrity` served for a stored tarball. */
+export function integrityOf(sha512Hex: string): string {
+  return `sha512-${Buffer.from(sha512Hex, 'hex').toString('base64')}`;
+}
+
+// package.json is a few KB; npm itself refuses a manifest over 1 MiB... generous here.
+const MAX_PACKAGE_JSON = 4 * 1024 * 1024;
+// Decompressed bytes read before package.json must have been found (a gzip bomb stops here).
+const MAX_UNPACKED_BEFORE_MANIFEST = 512 * 1024 * 1024;
+
+/**
+ * Name and version from `package/package.json` of a gzip'd tarball (npm packs everything
+ * under `package/`; the first `<dir>/package.json` at depth one counts, as npm's own reader does).
+ */
+export async function readTarballManifest(
+  archive: Readable,
+): Promise<{ name: unknown; version: unknown }> {
+  const extract = tar.extract();
+  pipeline(
+    archive,
+    createGunzip(),
+    new ByteBudget(MAX_UNPACKED_BEFORE_MANIFEST),
+    extract,
+    () => undefined,
+  );
+  try {
+    for await (const entry of extract) {
+      const { name, type, size } = entry.header;
+      if (type === 'file' && /^[^/]+\/package\.json$/.test(name.replace(/^\.\//, ''))) {
+        if ((size ?? 0) > MAX_PACKAGE_JSON)
+          throw new InvalidArtifactError('package.json in the tarball is too large');
+        const text = await readEntry(entry as unknown as Readable, MAX_PACKAGE_JSON);
+        let json: unknown;
+        try {
+          json = JSON.parse(text.replace(/^\uFEFF/, ''));
+        } catch {
+          throw new InvalidArtifactError('package/package.json in the tarball is not valid JSON');
+        }
+        if (!isRecord(json))
+          throw new InvalidArtifactError(
+            'package/package.json in the tarball is not a JSON object',
+          );
+        return { name: json.name, version: json.version };
+      }
+      entry.resume();
+    }
+  } catch (err) {
+    if (err instanceof RegistryError) throw err;
+    throw new InvalidArtifactError(
+      `the attachment is not a valid gzip-compressed tar archive (${(err as Error).message})`,
+    );
+  } finally {
+    archive.destroy();
+    extract.destroy();
+  }
+  throw new InvalidArtifactError('the tarball has no package/package.json');
+}
+
+/** The tarball's package.json must describe the version the document publishes (npm.md §3, issue 6). */
+export function assertManifestAgrees(
+  found: { name: unknown; version: unknown },
+  name: string,
+  version: string,
+): void {
+  if (found.name !== name) {
+    throw new InvalidArtifactError(
+      `the tarball's package.json names ${JSON.stringify(found.name)}, but the document publishes ${name}`,
+    );
+  }
+  const v = typeof found.version === 'string' ? semver.valid(found.version) : null;
+  if (v !== version) {
+    throw new InvalidArtifactError(
+      `the tarball's package.json has version ${JSON.stringify(found.version)}, but the document publishes ${version}`,
+    );
+  }
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function readEntry(entry: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of entry) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new InvalidArtifactError('package.json in the tarball is too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+class ByteBudget extends Transform {
+  private seen = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max)
+      done(
+        new InvalidArtifactError(
+          'the tarball unpacks to too many bytes before package/package.json',
+        ),
+      );
+    else done(null, chunk);
+  }
+}

@@ -1,0 +1,145 @@
+import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
+import {
+  answerNotModified,
+  assertSafeName,
+  PackageDownloadService,
+  RegistryError,
+  RegistryErrorCode,
+  requestedRange,
+  sendOpenedBlob,
+  UserEntity,
+} from '@wharf/packages-core';
+import {
+  buildIndexHtml,
+  buildIndexJson,
+  buildProjectHtml,
+  buildProjectJson,
+  contentTypeOf,
+  negotiateSimpleFormat,
+  SimpleFormat,
+} from './pypi.documents';
+import { PypiService } from './pypi.service';
+
+/** The PyPI registry (pypi.md §2): twine's upload API, the Simple API, file downloads. Errors are plain text. */
+@Controller('api/packages/:owner/pypi')
+export class PypiController {
+  constructor(
+    private readonly pypi: PypiService,
+    private readonly downloads: PackageDownloadService,
+  ) {}
+
+  // pypi.md §3: twine posts to `{base}` without a trailing slash; 201 with an empty body.
+  @Post(['', '/'])
+  @HttpCode(201)
+  @PackageAccess('write')
+  async upload(
+    @Req() req: Request,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    await this.pypi.upload(owner, principal.user.id, req);
+  }
+
+  // PEP 503 root page (Forgejo has none): every project of the owner.
+  @Get('simple')
+  @PackageAccess('read')
+  async index(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+    @Query('format') format?: string,
+  ): Promise<void> {
+    const chosen = this.negotiate(req, format);
+    const projects = await this.pypi.projects(owner);
+    send(
+      res,
+      chosen,
+      chosen === 'json' ? JSON.stringify(buildIndexJson(projects)) : buildIndexHtml(projects),
+    );
+  }
+
+  // PEP 503/691: the project page, HTML or JSON by Accept (pip ≥ 22.2 prefers JSON).
+  @Get('simple/:project')
+  @PackageAccess('read')
+  async project(
+    @Param('project') name: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+    @Query('format') format?: string,
+  ): Promise<void> {
+    assertSafeName(name, { what: 'project name' });
+    const chosen = this.negotiate(req, format);
+    const project = await this.pypi.project(owner, name);
+    send(
+      res,
+      chosen,
+      chosen === 'json' ? JSON.stringify(buildProjectJson(project)) : buildProjectHtml(project),
+    );
+  }
+
+  // pypi.md §2: a distribution file (each GET counts), or `<wheel>.metadata` (PEP 658).
+  @Get('files/:project/:version/:filename')
+  @PackageAccess('read')
+  async file(
+    @Param('project') project: string,
+    @Param('version') version: string,
+    @Param('filename') filename: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    for (const [what, value] of [
+      ['project name', project],
+      ['version', version],
+      ['file name', filename],
+    ])
+      assertSafeName(value, { what });
+    const found = await this.pypi.download(owner, project, version, filename);
+    const lastModified = new Date(found.file.createdUnix * 1000);
+    if (found.kind === 'metadata') {
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Last-Modified', lastModified.toUTCString());
+      res.setHeader('Content-Length', String(found.body.length));
+      res.end(req.method === 'HEAD' ? undefined : found.body);
+      return;
+    }
+    const { file, blob } = found;
+    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
+    res.setHeader('ETag', `"${blob.hashSha256}"`);
+    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
+    const range = requestedRange(req, blob.size);
+    const opened = await this.downloads.openFile(file, blob, {
+      ...options,
+      range,
+      countDownload: true,
+      headOnly: req.method === 'HEAD',
+    });
+    await sendOpenedBlob(req, res, opened, options);
+  }
+
+  private negotiate(req: Request, format?: string): SimpleFormat {
+    const chosen = negotiateSimpleFormat(
+      req.headers.accept,
+      typeof format === 'string' ? format : undefined,
+    );
+    if (!chosen) {
+      throw new RegistryError(
+        RegistryErrorCode.InvalidArgument,
+        'not acceptable: ask for application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html or text/html',
+      );
+    }
+    return chosen;
+  }
+}
+
+function send(res: Response, format: SimpleFormat, body: string): void {
+  res.setHeader('Content-Type', contentTypeOf(format));
+  res.setHeader('Vary', 'Accept');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+  res.status(200).send(body);
+}

@@ -1,0 +1,244 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import {
+  AppConfig,
+  IngestService,
+  InvalidArtifactError,
+  PackageBlobEntity,
+  PackageFileEntity,
+  PackageQueryService,
+  PackageService,
+  PackageType,
+  RegistryError,
+  StagedBlob,
+  UserEntity,
+} from '@wharf/packages-core';
+import {
+  RangeReader,
+  readTarSdistMetadata,
+  readWheelMetadata,
+  readZipSdistMetadata,
+} from './distribution-reader';
+import { pathSegment, SimpleFile, SimpleProject } from './pypi.documents';
+import {
+  assertDistributionFilename,
+  assertMetadataAgrees,
+  canonicalVersion,
+  CORE_METADATA_SHA256,
+  CoreMetadata,
+  distributionKind,
+  normalizeProjectName,
+  parseCoreMetadata,
+  pickHomepage,
+  projectDisplayName,
+  PypiVersionMetadata,
+  REQUIRES_PYTHON,
+} from './pypi.metadata';
+import { readUploadForm } from './upload-form';
+
+/** A stored distribution found for download, or the core metadata extracted from a wheel. */
+export type PypiDownload =
+  | { kind: 'file'; file: PackageFileEntity; blob: PackageBlobEntity }
+  | { kind: 'metadata'; body: Buffer; file: PackageFileEntity };
+
+/** The PyPI format's rules (pypi.md §3–4): twine uploads, the Simple API, downloads. */
+@Injectable()
+export class PypiService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly ingest: IngestService,
+    private readonly packages: PackageService,
+    private readonly query: PackageQueryService,
+  ) {}
+
+  baseUrl(owner: UserEntity): string {
+    return `${this.config.baseUrl}/api/packages/${encodeURIComponent(owner.name)}/pypi`;
+  }
+
+  /**
+   * `POST {base}` from twine: the file streams into storage while the form is read; the
+   * digest, names and the file's own metadata are checked before anything is committed.
+   * The same file name twice in a version is a 409 (twine --skip-existing relies on it).
+   */
+  async upload(owner: UserEntity, creatorId: number, req: Request): Promise<void> {
+    const limit = this.config.sizeLimit(PackageType.Pypi);
+    const form = await readUploadForm(
+      req,
+      (file) => this.ingest.ingest(file, { limit }),
+      (staged) => this.ingest.discard(staged),
+    );
+    const staged = form.content;
+    if (!staged)
+      throw RegistryError.invalid('the upload has no file: send it in the "content" part');
+    try {
+      await this.store(owner, creatorId, form.fields, form.filename ?? '', staged);
+    } catch (err) {
+      await this.ingest.discard(staged); // harmless when the package service already dropped it
+      throw err;
+    }
+  }
+
+  private async store(
+    owner: UserEntity,
+    creatorId: number,
+    fields: Record<string, string[]>,
+    filename: string,
+    staged: StagedBlob,
+  ): Promise<void> {
+    const one = (name: string) => fields[name]?.[0]?.trim() || undefined;
+    const digest = one('sha256_digest')?.toLowerCase();
+    if (digest !== staged.sha256)
+      throw RegistryError.invalid('hash mismatch: sha256_digest does not match the uploaded file');
+    const md5 = one('md5_digest')?.toLowerCase();
+    if (md5 && md5 !== staged.md5)
+      throw RegistryError.invalid('hash mismatch: md5_digest does not match the uploaded file');
+    const name = projectDisplayName(one('name') ?? '');
+    const version = canonicalVersion(one('version') ?? '');
+    assertDistributionFilename(filename, name, version);
+
+    const { core, coreBytes } = await this.readFileMetadata(filename, staged);
+    if (core) assertMetadataAgrees(core, name, version, filename);
+    const projectUrls = fields.project_urls ?? core?.multi['project-url'] ?? [];
+    const requiresPython = one('requires_python') ?? core?.fields['requires-python'];
+    const metadata: PypiVersionMetadata = dropEmpty({
+      name,
+      version,
+      summary: one('summary') ?? core?.fields.summary,
+      description: one('description') ?? core?.fields.description,
+      descriptionContentType:
+        one('description_content_type') ?? core?.fields['description-content-type'],
+      author: one('author') ?? core?.fields.author,
+      authorEmail: one('author_email') ?? core?.fields['author-email'],
+      license: one('license') ?? core?.fields.license,
+      keywords: one('keywords') ?? core?.fields.keywords,
+      classifiers: fields.classifiers ?? core?.multi.classifier,
+      requiresDist: fields.requires_dist ?? core?.multi['requires-dist'],
+      requiresPython,
+      projectUrl: pickHomepage(projectUrls, one('home_page') ?? core?.fields['home-page']),
+      projectUrls,
+    });
+    const properties: Record<string, string> = {};
+    if (requiresPython) properties[REQUIRES_PYTHON] = requiresPython;
+    if (coreBytes && distributionKind(filename) === 'wheel')
+      properties[CORE_METADATA_SHA256] = sha256(coreBytes);
+    await this.packages.createOrAddFile(
+      { ownerId: owner.id, type: PackageType.Pypi, name },
+      { version, creatorId, metadata },
+      // Every distribution is a lead file: each download counts (Forgejo).
+      { name: filename, blob: staged, isLead: true, properties },
+    );
+  }
+
+  /** METADATA of a wheel (required), PKG-INFO of an sdist (checked when present). */
+  private async readFileMetadata(
+    filename: string,
+    staged: StagedBlob,
+  ): Promise<{ core?: CoreMetadata; coreBytes?: Buffer }> {
+    const kind = distributionKind(filename);
+    const ranges: RangeReader = (start, end) =>
+      this.readRange(this.ingest.open(staged, { start, end }));
+    let bytes: Buffer | undefined;
+    if (kind === 'wheel') {
+      bytes = await readWheelMetadata(ranges, staged.size);
+      if (!bytes) throw RegistryError.invalid(`the wheel ${filename} has no .dist-info/METADATA`);
+    } else if (kind === 'sdist-zip' || kind === 'sdist-tar') {
+      // An sdist's PKG-INFO is checked when the archive can be read; like Forgejo, an
+      // unreadable sdist is still stored (pip builds it, or fails, on the client).
+      const read =
+        kind === 'sdist-zip'
+          ? readZipSdistMetadata(ranges, staged.size)
+          : readTarSdistMetadata(await this.ingest.open(staged));
+      bytes = await read.catch((err: unknown) => {
+        if (err instanceof InvalidArtifactError) return undefined;
+        throw err;
+      });
+    }
+    return bytes ? { core: parseCoreMetadata(bytes.toString('utf8')), coreBytes: bytes } : {};
+  }
+
+  /** The Simple API's project page data; 404 for an unknown project. */
+  async project(owner: UserEntity, project: string): Promise<SimpleProject> {
+    const normalized = normalizeProjectName(project);
+    const pkg = await this.query.findPackage(owner.id, PackageType.Pypi, normalized);
+    if (!pkg) throw RegistryError.notFound(`project ${project} not found`);
+    const versions = await this.query.listVersions(pkg.id);
+    const files: SimpleFile[] = [];
+    for (const v of versions) {
+      for (const { file, blob, properties } of await this.query.listFiles(v.id)) {
+        files.push({
+          filename: file.name,
+          url: `${this.baseUrl(owner)}/files/${pathSegment(normalized)}/${pathSegment(v.version)}/${pathSegment(file.name)}`,
+          sha256: blob.hashSha256,
+          size: blob.size,
+          uploadedUnix: file.createdUnix,
+          requiresPython: properties[REQUIRES_PYTHON]?.[0],
+          coreMetadataSha256: properties[CORE_METADATA_SHA256]?.[0],
+        });
+      }
+    }
+    return { name: normalized, versions: versions.map((v) => v.version), files };
+  }
+
+  /** Every project of the owner, for `GET /simple/`. */
+  async projects(owner: UserEntity): Promise<{ name: string; url: string }[]> {
+    return (await this.query.listPackages(owner.id, PackageType.Pypi)).map((p) => ({
+      name: p.lowerName,
+      url: `${this.baseUrl(owner)}/simple/${pathSegment(p.lowerName)}/`,
+    }));
+  }
+
+  /** A distribution, or `<wheel>.metadata` (PEP 658) extracted from the stored wheel. */
+  async download(
+    owner: UserEntity,
+    project: string,
+    version: string,
+    filename: string,
+  ): Promise<PypiDownload> {
+    const found = await this.query.findVersionByName(
+      owner.id,
+      PackageType.Pypi,
+      normalizeProjectName(project),
+      version,
+    );
+    const file = found && (await this.query.findFile(found.version.id, filename));
+    const blob = file && (await this.query.getBlob(file.blobId));
+    if (file && blob) return { kind: 'file', file, blob };
+    if (found && filename.toLowerCase().endsWith('.whl.metadata')) {
+      const wheel = await this.query.findFile(
+        found.version.id,
+        filename.slice(0, -'.metadata'.length),
+      );
+      const wheelBlob = wheel && (await this.query.getBlob(wheel.blobId));
+      if (wheel && wheelBlob) {
+        const body = await readWheelMetadata(
+          (start, end) =>
+            this.readRange(
+              this.ingest.open({ storageId: wheelBlob.storageId } as StagedBlob, { start, end }),
+            ),
+          wheelBlob.size,
+        );
+        if (body) return { kind: 'metadata', body, file: wheel };
+      }
+    }
+    throw RegistryError.notFound(`file ${filename} of ${project} ${version} not found`);
+  }
+
+  private async readRange(opened: Promise<NodeJS.ReadableStream>): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await opened) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function dropEmpty<T extends object>(obj: T): T {
+  return Object.fromEntries(
+    Object.entries(obj).filter(
+      ([, v]) => v !== undefined && v !== '' && !(Array.isArray(v) && !v.length),
+    ),
+  ) as T;
+}
