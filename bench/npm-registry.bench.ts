@@ -4,6 +4,7 @@
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register bench/npm-registry.bench.ts
  */
+import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';

@@ -4,11 +4,21 @@ import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
+import { HelmModule } from '@wharf/registry-helm';
+import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
 import { PypiModule } from '@wharf/registry-pypi';
 
 /** Every format's module; registering a format is one line here. */
-export const REGISTRY_MODULES: Type[] = [GenericModule, ContainerModule, NpmModule, PypiModule];
+export const REGISTRY_MODULES: Type[] = [
+  GenericModule,
+  HelmModule,
+  MavenModule,
+  ContainerModule,
+  NpmModule,
+  PypiModule,
+];
+
 /** The composition root: core, identity, the management API and the formats. */
 @Module({})
 export class AppModule {

@@ -1,0 +1,103 @@
+import { Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
+import {
+  answerNotModified,
+  assertSafeName,
+  PackageDownloadService,
+  requestedRange,
+  sendOpenedBlob,
+  UserEntity,
+} from '@wharf/packages-core';
+import { HelmErrorFilter } from './helm-error.filter';
+import { HelmService } from './helm.service';
+import { openUploadBody } from './upload-body';
+
+// RFC 9512's registered YAML type: browsers offer it as a download and never render it,
+// so text from a hostile Chart.yaml cannot become a page on the registry's origin.
+const INDEX_TYPE = 'application/yaml';
+
+@Controller('api/packages/:owner/helm')
+@UseFilters(HelmErrorFilter)
+export class HelmController {
+  constructor(
+    private readonly helm: HelmService,
+    private readonly downloads: PackageDownloadService,
+  ) {}
+
+  // helm.md §4: `helm repo add/update` fetch the index; ETag + Last-Modified, 304 when unchanged.
+  @Get('index.yaml')
+  @PackageAccess('read')
+  async index(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    const doc = await this.helm.index(owner);
+    res.setHeader('ETag', doc.etag);
+    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // If-None-Match wins over If-Modified-Since (RFC 9110), so a deletion, which does not
+    // move Last-Modified forward, is still seen by clients that keep the ETag.
+    if (doc.lastModified) res.setHeader('Last-Modified', doc.lastModified.toUTCString());
+    if (answerNotModified(req, res, doc.etag.replace(/^W\//, ''), doc.lastModified)) return;
+    res.setHeader('Content-Type', `${INDEX_TYPE}; charset=utf-8`);
+    res.setHeader('Content-Length', String(Buffer.byteLength(doc.body)));
+    res.end(req.method === 'HEAD' ? undefined : doc.body);
+  }
+
+  // helm.md §3: ChartMuseum's upload API (`helm cm-push`, `curl --data-binary`): raw .tgz or multipart `chart`.
+  @Post('api/charts')
+  @HttpCode(201)
+  @PackageAccess('write')
+  async upload(
+    @Req() req: Request,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ saved: true }> {
+    const body = await openUploadBody(req);
+    await this.helm.upload(owner, principal.user.id, body.stream, body.declaredSize);
+    return { saved: true };
+  }
+
+  // Issue 5: `PUT {base}/{name}-{version}.tgz` with the archive as body; the name must match its Chart.yaml.
+  @Put(':filename')
+  @HttpCode(201)
+  @PackageAccess('write')
+  async put(
+    @Param('filename') filename: string,
+    @Req() req: Request,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<{ saved: true }> {
+    assertSafeName(filename, { what: 'chart file name' });
+    const body = await openUploadBody(req);
+    await this.helm.upload(owner, principal.user.id, body.stream, body.declaredSize, filename);
+    return { saved: true };
+  }
+
+  // helm.md §2: `helm pull`/`install` download `{name}-{version}.tgz` from the index's urls; each GET counts.
+  @Get(':filename')
+  @PackageAccess('read')
+  async download(
+    @Param('filename') filename: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    assertSafeName(filename, { what: 'chart file name' });
+    const { file, blob } = await this.helm.findChart(owner, filename);
+    const lastModified = new Date(file.createdUnix * 1000);
+    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
+    res.setHeader('ETag', `"${blob.hashSha256}"`);
+    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
+    const range = requestedRange(req, blob.size);
+    const opened = await this.downloads.openFile(file, blob, {
+      ...options,
+      range,
+      countDownload: true,
+      headOnly: req.method === 'HEAD',
+    });
+    await sendOpenedBlob(req, res, opened, options);
+  }
+}

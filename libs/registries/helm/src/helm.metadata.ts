@@ -1,0 +1,303 @@
+import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { InvalidArtifactError } from '@wharf/packages-core';
+
+/*
+ * Pure parsing of an uploaded chart archive (helm.md §3): find `<chart>/Chart.yaml` in
+ * the gzip'd tar with a streaming reader, within a byte budget, and validate it. Nothing
+ * is extracted to disk; entry names are only compared.
+ */
+
+export interface HelmMaintainer {
+  name?: string;
+  email?: string;
+  url?: string;
+}
+
+export interface HelmDependency {
+  name: string;
+  version?: string;
+  repository?: string;
+  condition?: string;
+  tags?: string[];
+  enabled?: boolean;
+  'import-values'?: unknown[];
+  alias?: string;
+}
+
+/** The Chart.yaml fields kept in the version's metadata and served in index.yaml. */
+export interface HelmChartMetadata {
+  apiVersion: 'v1' | 'v2';
+  name: string;
+  version: string;
+  type?: 'application' | 'library';
+  appVersion?: string;
+  kubeVersion?: string;
+  description?: string;
+  home?: string;
+  icon?: string;
+  condition?: string;
+  tags?: string;
+  deprecated?: boolean;
+  keywords?: string[];
+  sources?: string[];
+  maintainers?: HelmMaintainer[];
+  annotations?: Record<string, string>;
+  dependencies?: HelmDependency[];
+}
+
+export interface ChartLimits {
+  /** Bytes of Chart.yaml itself. */
+  maxChartYaml: number;
+  /** Decompressed bytes read before Chart.yaml must have been found (a gzip bomb stops here). */
+  maxUnpacked: number;
+}
+
+// Helm's own loader caps one file at 5 MiB and a chart at 100 MiB decompressed; Chart.yaml
+// is a few hundred bytes in practice, so 1 MiB is generous.
+export const DEFAULT_CHART_LIMITS: ChartLimits = {
+  maxChartYaml: 1024 * 1024,
+  maxUnpacked: 100 * 1024 * 1024,
+};
+
+// https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
+const SEMVER2 =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// Helm's chart name rule (no path separators); it also makes a safe file name.
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The stored file name of a chart, as Forgejo names it: lower-cased `<name>-<version>.tgz`. */
+export function chartFileName(meta: Pick<HelmChartMetadata, 'name' | 'version'>): string {
+  return `${meta.name}-${meta.version}.tgz`.toLowerCase();
+}
+
+export function isSemver2(version: string): boolean {
+  return SEMVER2.test(version);
+}
+
+/** Reads and validates `<chart>/Chart.yaml` from a chart archive stream (the stream is consumed or destroyed). */
+export async function readChartMetadata(
+  archive: Readable,
+  limits: ChartLimits = DEFAULT_CHART_LIMITS,
+): Promise<HelmChartMetadata> {
+  const extract = tar.extract();
+  pipeline(archive, createGunzip(), new ByteBudget(limits.maxUnpacked), extract, () => undefined);
+  try {
+    for await (const entry of extract) {
+      const { name, type, size } = entry.header;
+      assertSafeEntryName(name);
+      // Forgejo: the first regular file `<dir>/Chart.yaml` (exactly one slash); sub-charts
+      // (`charts/x/Chart.yaml`) and a root-level Chart.yaml do not count.
+      if (type === 'file' && /^[^/]+\/Chart\.yaml$/.test(name)) {
+        if ((size ?? 0) > limits.maxChartYaml)
+          throw new InvalidArtifactError(`Chart.yaml is larger than ${limits.maxChartYaml} bytes`);
+        return parseChartYaml(await readEntry(entry as unknown as Readable, limits.maxChartYaml));
+      }
+      entry.resume();
+    }
+  } catch (err) {
+    if (err instanceof InvalidArtifactError) throw err;
+    throw new InvalidArtifactError(
+      `the chart is not a valid gzip-compressed tar archive (${(err as Error).message})`,
+    );
+  } finally {
+    archive.destroy();
+    extract.destroy();
+  }
+  throw new InvalidArtifactError(
+    'Chart.yaml file is missing: a chart archive holds <chart-name>/Chart.yaml',
+  );
+}
+
+/** Validates Chart.yaml text (helm.md §3) and keeps the fields the index serves. */
+export function parseChartYaml(text: string): HelmChartMetadata {
+  let doc: unknown;
+  try {
+    // Aliases are capped so a "billion laughs" document cannot blow up memory.
+    doc = parseYaml(text, {
+      maxAliasCount: 50,
+      prettyErrors: false,
+      strict: true,
+      uniqueKeys: true,
+    });
+  } catch (err) {
+    const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
+    throw new InvalidArtifactError(`Chart.yaml is not valid YAML: ${why}`);
+  }
+  if (!isRecord(doc)) throw new InvalidArtifactError('Chart.yaml must be a YAML mapping');
+  const f = new Fields(doc);
+  const apiVersion = f.string('apiVersion');
+  if (apiVersion !== 'v1' && apiVersion !== 'v2')
+    throw new InvalidArtifactError('chart is invalid: apiVersion must be v1 or v2');
+  const type = f.string('type');
+  if (type !== undefined && type !== '' && type !== 'application' && type !== 'library') {
+    throw new InvalidArtifactError('chart is invalid: type must be application or library');
+  }
+  const name = f.string('name');
+  if (!name) throw new InvalidArtifactError('package name is invalid: Chart.yaml has no name');
+  if (!CHART_NAME.test(name) || name.length > 200) {
+    throw new InvalidArtifactError(
+      `package name is invalid: "${name}" may contain only letters, digits, ".", "_" and "-"`,
+    );
+  }
+  const version = f.string('version', true);
+  if (!version || !isSemver2(version)) {
+    throw new InvalidArtifactError(
+      `package version is invalid: "${version ?? ''}" is not a SemVer 2 version (e.g. 1.2.3)`,
+    );
+  }
+  const home = f.string('home');
+  const meta: HelmChartMetadata = {
+    apiVersion,
+    name,
+    version,
+    type: type ? type : undefined,
+    appVersion: f.string('appVersion', true),
+    kubeVersion: f.string('kubeVersion'),
+    description: f.string('description'),
+    home: home && /^https?:\/\//i.test(home) ? home : undefined,
+    icon: f.string('icon'),
+    condition: f.string('condition'),
+    tags: f.string('tags'),
+    deprecated: f.boolean('deprecated'),
+    keywords: f.strings('keywords'),
+    sources: f.strings('sources'),
+    maintainers: f.list('maintainers', (m, at) => {
+      const mf = new Fields(m, at);
+      return { name: mf.string('name'), email: mf.string('email'), url: mf.string('url') };
+    }),
+    annotations: f.stringMap('annotations'),
+    dependencies: f.list('dependencies', (d, at) => {
+      const df = new Fields(d, at);
+      const depName = df.string('name');
+      if (!depName) throw new InvalidArtifactError(`chart is invalid: ${at} has no name`);
+      return {
+        name: depName,
+        version: df.string('version', true),
+        repository: df.string('repository'),
+        condition: df.string('condition'),
+        tags: df.strings('tags'),
+        enabled: df.boolean('enabled'),
+        'import-values': df.array('import-values'),
+        alias: df.string('alias'),
+      };
+    }),
+  };
+  return dropEmpty(meta);
+}
+
+/** Typed reads of Chart.yaml fields; a field of the wrong type is a 400 naming it. */
+class Fields {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    private readonly at = 'Chart.yaml',
+  ) {}
+
+  string(key: string, numbersToo = false): string | undefined {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return undefined;
+    // `appVersion: 1.16` is a YAML number; Helm reads it as text.
+    if (numbersToo && typeof v === 'number') return String(v);
+    if (typeof v !== 'string') throw this.wrong(key, 'a string');
+    return v;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') throw this.wrong(key, 'true or false');
+    return v;
+  }
+
+  array(key: string): unknown[] | undefined {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) throw this.wrong(key, 'a list');
+    return v;
+  }
+
+  strings(key: string): string[] | undefined {
+    const v = this.array(key);
+    if (v && !v.every((s) => typeof s === 'string')) throw this.wrong(key, 'a list of strings');
+    return v as string[] | undefined;
+  }
+
+  list<T>(key: string, map: (item: Record<string, unknown>, at: string) => T): T[] | undefined {
+    return this.array(key)?.map((item, i) => {
+      if (!isRecord(item)) throw this.wrong(`${key}[${i}]`, 'a mapping');
+      return map(item, `${key}[${i}]`);
+    });
+  }
+
+  stringMap(key: string): Record<string, string> | undefined {
+    const v = this.obj[key];
+    if (v === undefined || v === null) return undefined;
+    if (!isRecord(v) || !Object.values(v).every((s) => typeof s === 'string'))
+      throw this.wrong(key, 'a mapping of strings');
+    return v as Record<string, string>;
+  }
+
+  private wrong(key: string, expected: string): InvalidArtifactError {
+    return new InvalidArtifactError(
+      `chart is invalid: ${this.at === 'Chart.yaml' ? '' : `${this.at}.`}${key} in Chart.yaml must be ${expected}`,
+    );
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Omits undefined and empty values, so the index carries only what the chart says. */
+function dropEmpty<T extends object>(obj: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = Array.isArray(v) ? v.map((x) => (isRecord(x) ? dropEmpty(x) : x)) : v;
+  }
+  return out as T;
+}
+
+/** Entry names are compared, never used as paths, but a chart with such names is not one Helm would load. */
+function assertSafeEntryName(name: string): void {
+  if (name.startsWith('/') || name.split('/').includes('..') || name.includes('\\')) {
+    throw new InvalidArtifactError(
+      `the chart archive has an entry with an unsafe path: ${JSON.stringify(name.slice(0, 200))}`,
+    );
+  }
+}
+
+async function readEntry(entry: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of entry) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new InvalidArtifactError(`Chart.yaml is larger than ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Passes bytes through until `max`, then fails: bounds the work a decompression bomb can cause. */
+class ByteBudget extends Transform {
+  private seen = 0;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) {
+      done(
+        new InvalidArtifactError(
+          `the chart unpacks to more than ${this.max} bytes before its Chart.yaml`,
+        ),
+      );
+      return;
+    }
+    done(null, chunk);
+  }
+}

@@ -1,0 +1,69 @@
+import busboy from 'busboy';
+import type { Request } from 'express';
+import { pipeline, Readable } from 'node:stream';
+import { RegistryError } from '@wharf/packages-core';
+
+// TODO(core): the generic format has the same helper; it belongs in packages-core/http.
+
+/** The bytes of an upload and the length the client declared for them. */
+export interface UploadBody {
+  stream: Readable;
+  /** Content-Length of a raw body; unknown for a multipart part. */
+  declaredSize?: number;
+}
+
+const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i;
+
+/**
+ * The uploaded file of a request, as Forgejo reads it: a form (`multipart/form-data`
+ * or urlencoded) gives its first file part, anything else is the raw body. The part is
+ * streamed, never buffered; a form without a file part is a 400.
+ */
+export function openUploadBody(req: Request): Promise<UploadBody> {
+  const type = req.headers['content-type'] ?? '';
+  if (!FORM_TYPES.test(type)) {
+    const length = Number(req.headers['content-length']);
+    return Promise.resolve({
+      stream: req,
+      declaredSize: Number.isFinite(length) ? length : undefined,
+    });
+  }
+  if (!/^\s*multipart\/form-data/i.test(type)) {
+    req.resume();
+    return Promise.reject(
+      RegistryError.invalid(
+        'the form has no file part (send the file as multipart/form-data or as the raw body)',
+      ),
+    );
+  }
+  return firstFilePart(req);
+}
+
+function firstFilePart(req: Request): Promise<UploadBody> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      // One file; other fields are small and few (a form is not a way to send megabytes of text).
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fields: 32, fieldSize: 64 * 1024, parts: 64, headerPairs: 64 },
+      });
+    } catch (err) {
+      req.resume();
+      reject(RegistryError.invalid(`invalid multipart body: ${(err as Error).message}`));
+      return;
+    }
+    let found = false;
+    parser.on('file', (_field, stream) => {
+      found = true;
+      resolve({ stream });
+    });
+    parser.on('close', () => {
+      if (!found) reject(RegistryError.invalid('invalid multipart body: it has no file part'));
+    });
+    // A client abort or a malformed body destroys the parser, which errors the open part.
+    pipeline(req, parser, (err) => {
+      if (err && !found) reject(RegistryError.invalid(`invalid multipart body: ${err.message}`));
+    });
+  });
+}

@@ -1,0 +1,114 @@
+import { Controller, Get, Head, Param, Put, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { createHash } from 'node:crypto';
+import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
+import {
+  answerNotModified,
+  PackageDownloadService,
+  requestedRange,
+  sendOpenedBlob,
+  UserEntity,
+} from '@wharf/packages-core';
+import { parseMavenPath } from './maven.metadata';
+import { MavenResource, MavenService } from './maven.service';
+
+/*
+ * Content types, chosen so a browser never interprets an uploaded byte as markup:
+ * - the generated maven-metadata.xml is application/xml: every value in it is escaped,
+ *   so it holds no markup of the uploader's, and XML tools expect an XML type;
+ * - uploaded files, poms and snapshot maven-metadata.xml included, are
+ *   application/octet-stream (jars application/java-archive): a pom is the uploader's
+ *   XML, and served as text/xml (Forgejo) an XHTML-namespaced <script> in it would run
+ *   on the registry's origin. Maven and Gradle ignore the type;
+ * - checksums are text/plain.
+ */
+const METADATA_TYPE = 'application/xml; charset=utf-8';
+
+function fileType(name: string): string {
+  return name.endsWith('.jar') ? 'application/java-archive' : 'application/octet-stream';
+}
+
+@Controller('api/packages/:owner/maven')
+export class MavenController {
+  constructor(
+    private readonly maven: MavenService,
+    private readonly downloads: PackageDownloadService,
+  ) {}
+
+  // maven.md §3: `mvn deploy` PUTs each file, then checksums (verified, not stored), then maven-metadata.xml (ignored).
+  @Put('*')
+  @PackageAccess('write')
+  async put(
+    @Param('0') path: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
+    const length = Number(req.headers['content-length']);
+    const status = await this.maven.put(
+      owner,
+      principal.user.id,
+      parseMavenPath(path),
+      req,
+      Number.isFinite(length) ? length : undefined,
+    );
+    res.status(status).end();
+  }
+
+  // maven.md §2: HEAD sends the headers of a GET and never counts a download.
+  @Head('*')
+  @PackageAccess('read')
+  async head(
+    @Param('0') path: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    await this.send(await this.maven.resolve(owner, parseMavenPath(path)), req, res);
+  }
+
+  // maven.md §2/§4: files, checksums computed for every file, generated artifact-level maven-metadata.xml.
+  @Get('*')
+  @PackageAccess('read')
+  async get(
+    @Param('0') path: string,
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<void> {
+    await this.send(await this.maven.resolve(owner, parseMavenPath(path)), req, res);
+  }
+
+  private async send(found: MavenResource, req: Request, res: Response): Promise<void> {
+    if (found.kind === 'file') {
+      const { file, blob } = found;
+      const lastModified = new Date(file.createdUnix * 1000);
+      const options = { filename: file.name, contentType: fileType(file.name), lastModified };
+      res.setHeader('ETag', `"${blob.hashSha256}"`);
+      res.setHeader('Last-Modified', lastModified.toUTCString());
+      if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
+      const range = requestedRange(req, blob.size);
+      const opened = await this.downloads.openFile(file, blob, {
+        ...options,
+        range,
+        countDownload: true,
+        headOnly: req.method === 'HEAD',
+      });
+      await sendOpenedBlob(req, res, opened, options);
+      return;
+    }
+    const etag = `"${createHash('sha256').update(found.body).digest('hex')}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Last-Modified', found.lastModified.toUTCString());
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+    if (answerNotModified(req, res, etag, found.lastModified)) return;
+    res.setHeader(
+      'Content-Type',
+      found.kind === 'document' ? METADATA_TYPE : 'text/plain; charset=utf-8',
+    );
+    res.setHeader('Content-Length', String(Buffer.byteLength(found.body)));
+    res.end(req.method === 'HEAD' ? undefined : found.body);
+  }
+}
