@@ -24,3 +24,4 @@ export * from './packages-core.module';
 export * from './storage/blob-keys';
 export * from './storage/blob-storage';
 export * from './storage/storage.providers';
+export * from './http/upload-body';

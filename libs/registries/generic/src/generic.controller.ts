@@ -7,9 +7,9 @@ import {
   requestedRange,
   sendOpenedBlob,
   UserEntity,
+  openUploadBody,
 } from '@wharf/packages-core';
 import { GenericCoordinates, GenericService } from './generic.service';
-import { openUploadBody } from './upload-body';
 
 // Never a type a browser renders: the stored name is not used to guess one (Forgejo).
 const CONTENT_TYPE = 'application/octet-stream';

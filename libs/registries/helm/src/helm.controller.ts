@@ -8,10 +8,10 @@ import {
   requestedRange,
   sendOpenedBlob,
   UserEntity,
+  openUploadBody,
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
 import { HelmService } from './helm.service';
-import { openUploadBody } from './upload-body';
 
 // RFC 9512's registered YAML type: browsers offer it as a download and never render it,
 // so text from a hostile Chart.yaml cannot become a page on the registry's origin.

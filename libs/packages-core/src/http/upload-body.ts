@@ -1,9 +1,7 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { pipeline, Readable } from 'node:stream';
-import { RegistryError } from '@wharf/packages-core';
-
-// TODO(core): the helm format has the same helper; it belongs in packages-core/http.
+import { RegistryError } from '../errors/registry-error';
 
 /** The bytes of an upload and the length the client declared for them. */
 export interface UploadBody {
