@@ -46,6 +46,14 @@ export class PackageDownloadService {
     return this.openBlob(blob, { filename: file.name, ...options });
   }
 
+  /**
+   * The stored bytes (or a range) as a stream, for Wharf's own reading (e.g. a file's
+   * metadata inside an archive) — never a redirect, whatever serve-direct says.
+   */
+  readBlob(blob: PackageBlobEntity, range?: ByteRange): Promise<Readable> {
+    return this.storage.get(blobKey(blob.storageId), range);
+  }
+
   async openBlob(blob: PackageBlobEntity, options: OpenOptions = {}): Promise<OpenedBlob> {
     const key = blobKey(blob.storageId);
     if (this.config.storage.kind === 's3' && this.config.storage.serveDirect && !options.headOnly) {

@@ -11,6 +11,7 @@ import {
   PackageService,
   PackageType,
   RegistryError,
+  PackageDownloadService,
   StagedBlob,
   UserEntity,
 } from '@wharf/packages-core';
@@ -50,6 +51,7 @@ export class PypiService {
     private readonly ingest: IngestService,
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
+    private readonly downloads: PackageDownloadService,
   ) {}
 
   baseUrl(owner: UserEntity): string {
@@ -212,10 +214,7 @@ export class PypiService {
       const wheelBlob = wheel && (await this.query.getBlob(wheel.blobId));
       if (wheel && wheelBlob) {
         const body = await readWheelMetadata(
-          (start, end) =>
-            this.readRange(
-              this.ingest.open({ storageId: wheelBlob.storageId } as StagedBlob, { start, end }),
-            ),
+          (start, end) => this.readRange(this.downloads.readBlob(wheelBlob, { start, end })),
           wheelBlob.size,
         );
         if (body) return { kind: 'metadata', body, file: wheel };
