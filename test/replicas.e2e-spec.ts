@@ -143,6 +143,56 @@ describeIf(
       expect(withToken.status).toBe(200);
     });
 
+    it('a container blob uploaded in chunks alternating between the replicas, finished on the second, pulled from the first', async () => {
+      const tokenRes = await fetch(
+        `${a.url}/v2/token?service=container_registry&scope=repository:${ADMIN.username}/chunked:pull,push`,
+        { headers: { authorization: basic } },
+      );
+      const { token } = (await tokenRes.json()) as { token: string };
+      const auth = { authorization: `Bearer ${token}` };
+      const chunks = [
+        randomBytes(3 * 2 ** 20),
+        randomBytes(2 ** 20),
+        randomBytes(5 * 2 ** 20),
+        randomBytes(1234),
+      ];
+      const blob = Buffer.concat(chunks);
+      const digest = `sha256:${sha256(blob)}`;
+      const started = await fetch(`${a.url}/v2/${ADMIN.username}/chunked/blobs/uploads/`, {
+        method: 'POST',
+        headers: auth,
+      });
+      expect(started.status).toBe(202);
+      let location = started.headers.get('location')!;
+      let offset = 0;
+      for (const [i, chunk] of chunks.entries()) {
+        const server = i % 2 === 0 ? a : b;
+        const res = await fetch(new URL(location, server.url), {
+          method: 'PATCH',
+          body: chunk,
+          headers: {
+            ...auth,
+            'content-type': 'application/octet-stream',
+            'content-range': `${offset}-${offset + chunk.length - 1}`,
+          },
+        });
+        expect(res.status).toBe(202);
+        offset += chunk.length;
+        expect(res.headers.get('range')).toBe(`0-${offset - 1}`);
+        location = res.headers.get('location')!;
+      }
+      const finished = new URL(location, b.url);
+      finished.searchParams.set('digest', digest);
+      const put = await fetch(finished, { method: 'PUT', headers: auth });
+      expect(put.status).toBe(201);
+      expect(put.headers.get('docker-content-digest')).toBe(digest);
+      const pulled = await fetch(`${a.url}/v2/${ADMIN.username}/chunked/blobs/${digest}`, {
+        headers: auth,
+      });
+      expect(pulled.status).toBe(200);
+      expect(`sha256:${sha256(Buffer.from(await pulled.arrayBuffer()))}`).toBe(digest);
+    });
+
     it('a replica killed mid-upload: the other keeps serving, and the restarted one cleans up what was left', async () => {
       const port = a.port;
       const req = http.request(`${a.url}${filePath('killed.bin')}`, {
