@@ -100,15 +100,12 @@ describeEachBackend('container registry (/v2)', (backend) => {
     });
 
     it('answers POST /v2/token with 404 so containerd falls back to GET', async () => {
-      const post = await request(t.url)
-        .post('/v2/token')
-        .type('form')
-        .send({
-          grant_type: 'password',
-          username: 'alice',
-          password: PASSWORD,
-          service: 'container_registry',
-        });
+      const post = await request(t.url).post('/v2/token').type('form').send({
+        grant_type: 'password',
+        username: 'alice',
+        password: PASSWORD,
+        service: 'container_registry',
+      });
       expect(post.status).toBe(404);
       // containerd's fallback: the same credentials through GET.
       const get = await request(t.url).get('/v2/token').auth('alice', PASSWORD).expect(200);
