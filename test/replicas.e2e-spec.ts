@@ -7,7 +7,7 @@ import { createConnection } from 'mysql2/promise';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
 import { minioClient, MYSQL_S3 } from './support/backends';
 import { ADMIN, ADMIN_ENV } from './support/clients/accounts';
-import { freePort } from './support/private-services';
+import { freePortBlock } from './support/private-services';
 import { serverBuilt, ServerProcess, startServerProcess } from './support/server-process';
 
 /**
@@ -49,7 +49,7 @@ describeIf(
     const start = async (extra: Record<string, string> = {}, port?: number) => {
       const server = startServerProcess({
         ...env,
-        PORT: String(port ?? (await freePort())),
+        PORT: String(port ?? (await freePortBlock())),
         ...extra,
       });
       await server.ready();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MYSQL_S3 } from './support/backends';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
-import { freePort } from './support/private-services';
+import { freePortBlock } from './support/private-services';
 import { serverBuilt, startServerProcess } from './support/server-process';
 
 /**
@@ -49,7 +49,7 @@ describeIf(serverBuilt(), 'the built server (npm run build)', 'server process', 
     expect(await migrate.exited).toBe(0);
     expect(migrate.output()).toMatch(/"applied":\["Initial1764165600000"/);
     expect(existsSync(path.join(dataDir, 'wharf.db'))).toBe(true);
-    const p = String(await freePort());
+    const p = String(await freePortBlock());
     const server = startServerProcess({
       REGISTRY_DATA_DIR: dataDir,
       PORT: p,
@@ -77,7 +77,7 @@ describeIf(
     it('reports a wrong S3 secret at start-up: a log line and /readyz 503, while /healthz stays up', async () => {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-proc-'));
       const provisioned = await MYSQL_S3.provision(dataDir);
-      const p = String(await freePort());
+      const p = String(await freePortBlock());
       const server = startServerProcess({
         ...provisioned.env,
         REGISTRY_S3_SECRET_KEY: 'definitely-not-the-secret',

@@ -66,7 +66,7 @@ export async function canRunPrivateMariadb(): Promise<boolean> {
 /** A MariaDB server of its own: fresh data directory, loopback port, database `wharf`. */
 export async function startPrivateMariadb(): Promise<PrivateService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-mariadb-'));
-  const port = await freePort();
+  const port = await freePortBlock(1);
   await run('mariadb-install-db', [
     '--no-defaults',
     `--datadir=${dir}/data`,
@@ -122,12 +122,34 @@ export async function startPrivateMariadb(): Promise<PrivateService> {
   };
 }
 
-/** An S3 test server of its own (scripts/s3-test-server) on free ports; data survives stop/start. */
+/**
+ * Consecutive free ports below the kernel's ephemeral range: a server stopped and
+ * started again must find its ports still free, and outgoing connections take their
+ * local ports from the ephemeral range, so they never squat on these.
+ */
+export async function freePortBlock(count = 1): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 12000);
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error(`no block of ${count} free ports found`);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer().once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** An S3 test server of its own (scripts/s3-test-server); data survives stop/start. */
 export async function startPrivateS3(
   bucket: string,
 ): Promise<PrivateService & { env: Record<string, string> }> {
-  const port = await freePort();
-  const internal = await freePort();
+  // the proxy and, behind it, four internal servers on the next ports
+  const port = await freePortBlock(5);
+  const internal = port + 1;
   const env = {
     ...process.env,
     S3_PORT: String(port),
