@@ -1,21 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Response } from 'express';
-import { describeError } from '@wharf/packages-core';
+import { Catch } from '@nestjs/common';
+import { jsonErrorBody, ProtocolErrorFilter } from '@wharf/packages-core';
 
 /** `/api/v1` errors as Forgejo renders them: `{"message": "…"}`. A 500 carries no internals. */
 @Catch()
-export class ApiErrorFilter implements ExceptionFilter {
-  private readonly log = new Logger('api');
+export class ApiErrorFilter extends ProtocolErrorFilter {
+  protected readonly render = jsonErrorBody('message');
 
-  catch(err: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const { status, message } = describeError(err);
-    if (status >= 500 && status !== 503)
-      this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
-    res.status(status).json({ message });
+  constructor() {
+    super('api');
   }
 }

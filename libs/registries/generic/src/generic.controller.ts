@@ -2,12 +2,10 @@ import { Controller, Delete, Get, Head, HttpCode, Param, Put, Req, Res } from '@
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified,
-  PackageDownloadService,
-  requestedRange,
-  sendOpenedBlob,
-  UserEntity,
   openUploadBody,
+  PackageDownloadService,
+  serveFile,
+  UserEntity,
 } from '@wharf/packages-core';
 import { GenericCoordinates, GenericService } from './generic.service';
 
@@ -91,18 +89,9 @@ export class GenericController {
     count: boolean,
   ): Promise<void> {
     const { file, blob } = await this.generic.findFile(owner, c);
-    const lastModified = new Date(file.createdUnix * 1000);
-    const options = { filename: file.name, contentType: CONTENT_TYPE, lastModified };
-    res.setHeader('ETag', `"${blob.hashSha256}"`);
-    res.setHeader('Last-Modified', lastModified.toUTCString());
-    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
-    const range = requestedRange(req, blob.size);
-    const opened = await this.downloads.openFile(file, blob, {
-      ...options,
-      range,
+    await serveFile(req, res, this.downloads, file, blob, {
+      contentType: CONTENT_TYPE,
       countDownload: count,
-      headOnly: req.method === 'HEAD',
     });
-    await sendOpenedBlob(req, res, opened, options);
   }
 }

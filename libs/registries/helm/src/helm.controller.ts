@@ -4,11 +4,10 @@ import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf
 import {
   answerNotModified,
   assertSafeName,
-  PackageDownloadService,
-  requestedRange,
-  sendOpenedBlob,
-  UserEntity,
   openUploadBody,
+  PackageDownloadService,
+  serveFile,
+  UserEntity,
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
 import { HelmService } from './helm.service';
@@ -87,17 +86,9 @@ export class HelmController {
   ): Promise<void> {
     assertSafeName(filename, { what: 'chart file name' });
     const { file, blob } = await this.helm.findChart(owner, filename);
-    const lastModified = new Date(file.createdUnix * 1000);
-    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
-    res.setHeader('ETag', `"${blob.hashSha256}"`);
-    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
-    const range = requestedRange(req, blob.size);
-    const opened = await this.downloads.openFile(file, blob, {
-      ...options,
-      range,
+    await serveFile(req, res, this.downloads, file, blob, {
+      contentType: 'application/octet-stream',
       countDownload: true,
-      headOnly: req.method === 'HEAD',
     });
-    await sendOpenedBlob(req, res, opened, options);
   }
 }

@@ -5,8 +5,7 @@ import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf
 import {
   answerNotModified,
   PackageDownloadService,
-  requestedRange,
-  sendOpenedBlob,
+  serveFile,
   UserEntity,
 } from '@wharf/packages-core';
 import { parseMavenPath } from './maven.metadata';
@@ -83,19 +82,10 @@ export class MavenController {
   private async send(found: MavenResource, req: Request, res: Response): Promise<void> {
     if (found.kind === 'file') {
       const { file, blob } = found;
-      const lastModified = new Date(file.createdUnix * 1000);
-      const options = { filename: file.name, contentType: fileType(file.name), lastModified };
-      res.setHeader('ETag', `"${blob.hashSha256}"`);
-      res.setHeader('Last-Modified', lastModified.toUTCString());
-      if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
-      const range = requestedRange(req, blob.size);
-      const opened = await this.downloads.openFile(file, blob, {
-        ...options,
-        range,
+      await serveFile(req, res, this.downloads, file, blob, {
+        contentType: fileType(file.name),
         countDownload: true,
-        headOnly: req.method === 'HEAD',
       });
-      await sendOpenedBlob(req, res, opened, options);
       return;
     }
     const etag = `"${createHash('sha256').update(found.body).digest('hex')}"`;

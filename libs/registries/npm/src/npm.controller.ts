@@ -12,15 +12,14 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified,
   assertSafeName,
   PackageDownloadService,
   RegistryError,
-  requestedRange,
-  sendOpenedBlob,
+  serveFile,
   UserEntity,
 } from '@wharf/packages-core';
 import { NpmErrorFilter } from './npm-error.filter';
+import { ABBREVIATED_PACKUMENT, wantsAbbreviated } from './npm.documents';
 import { packageNameFromPath } from './npm.metadata';
 import { NpmService } from './npm.service';
 import { drainBody } from './read-json-body';
@@ -31,7 +30,6 @@ interface PkgParams {
   pkg: string;
 }
 
-const ABBREVIATED = 'application/vnd.npm.install-v1+json';
 const UNPUBLISH_BODY_LIMIT = 64 * 1024 * 1024;
 
 /** The package routes of the npm registry (npm.md §2); the `-/…` routes are in NpmRegistryController. */
@@ -157,7 +155,7 @@ export class NpmController {
     const abbreviated = wantsAbbreviated(req.headers.accept);
     const doc = await this.npm.packument(owner, name, abbreviated);
     res.setHeader('Vary', 'Accept, Authorization');
-    sendJson(res, doc, abbreviated ? ABBREVIATED : 'application/json');
+    sendJson(res, doc, abbreviated ? ABBREVIATED_PACKUMENT : 'application/json');
   }
 
   private async sendTarball(
@@ -171,31 +169,16 @@ export class NpmController {
     assertSafeName(filename, { what: 'file name' });
     if (version !== undefined) assertSafeName(version, { what: 'version' });
     const { file, blob } = await this.npm.tarball(owner, name, filename, version);
-    const lastModified = new Date(file.createdUnix * 1000);
-    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
-    res.setHeader('ETag', `"${blob.hashSha256}"`);
-    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
-    const range = requestedRange(req, blob.size);
-    const opened = await this.downloads.openFile(file, blob, {
-      ...options,
-      range,
+    await serveFile(req, res, this.downloads, file, blob, {
+      contentType: 'application/octet-stream',
       countDownload: true,
-      headOnly: req.method === 'HEAD',
     });
-    await sendOpenedBlob(req, res, opened, options);
   }
 }
 
 function nameOf(p: PkgParams): string {
   if (p.scope !== undefined && !p.scope.startsWith('@')) throw RegistryError.notFound('not found');
   return packageNameFromPath(p.scope ?? p.pkg, p.scope === undefined ? undefined : p.pkg);
-}
-
-// The abbreviated document only when npm prefers it: `application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*`.
-function wantsAbbreviated(accept: string | undefined): boolean {
-  if (!accept) return false;
-  const first = accept.split(',')[0].split(';')[0].trim().toLowerCase();
-  return first === ABBREVIATED;
 }
 
 function sendJson(res: Response, body: unknown, type = 'application/json'): void {

@@ -2,13 +2,11 @@ import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified,
   assertSafeName,
   PackageDownloadService,
   RegistryError,
   RegistryErrorCode,
-  requestedRange,
-  sendOpenedBlob,
+  serveFile,
   UserEntity,
 } from '@wharf/packages-core';
 import {
@@ -108,17 +106,10 @@ export class PypiController {
       return;
     }
     const { file, blob } = found;
-    const options = { filename: file.name, contentType: 'application/octet-stream', lastModified };
-    res.setHeader('ETag', `"${blob.hashSha256}"`);
-    if (answerNotModified(req, res, `"${blob.hashSha256}"`, lastModified)) return;
-    const range = requestedRange(req, blob.size);
-    const opened = await this.downloads.openFile(file, blob, {
-      ...options,
-      range,
+    await serveFile(req, res, this.downloads, file, blob, {
+      contentType: 'application/octet-stream',
       countDownload: true,
-      headOnly: req.method === 'HEAD',
     });
-    await sendOpenedBlob(req, res, opened, options);
   }
 
   private negotiate(req: Request, format?: string): SimpleFormat {

@@ -1,0 +1,40 @@
+import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { describeError } from './describe-error';
+
+/**
+ * What every protocol's exception filter does alike: map the error to a status and a
+ * public message, log unexpected failures with their stack (never sent), cut a response
+ * already streaming. A subclass only renders the body its clients parse.
+ */
+export abstract class ProtocolErrorFilter implements ExceptionFilter {
+  private readonly log: Logger;
+
+  protected constructor(context: string) {
+    this.log = new Logger(context);
+  }
+
+  /** Writes the error body (status and nosniff are already set). */
+  protected abstract render(res: Response, status: number, message: string, err: unknown): void;
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, message } = describeError(err);
+    if (status >= 500 && status !== 503) {
+      this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).setHeader('X-Content-Type-Options', 'nosniff');
+    this.render(res, status, message, err);
+  }
+}
+
+/** `{"<field>": "<message>"}` bodies (npm and ChartMuseum use `error`, Forgejo's API `message`). */
+export function jsonErrorBody(field: string) {
+  return (res: Response, _status: number, message: string): void => {
+    res.json({ [field]: message });
+  };
+}
