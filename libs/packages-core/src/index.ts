@@ -1,3 +1,4 @@
+export * from './archives/zip-entry-reader';
 export * from './config/config';
 export * from './config/secret.service';
 export * from './config/parse-byte-size';

@@ -23,6 +23,16 @@ export interface PackumentInput {
   createdUnix: number;
 }
 
+/** Media type of the abbreviated ("corgi") packument. */
+export const ABBREVIATED_PACKUMENT = 'application/vnd.npm.install-v1+json';
+
+// The abbreviated document only when npm prefers it: `application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*`.
+export function wantsAbbreviated(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const first = accept.split(',')[0].split(';')[0].trim().toLowerCase();
+  return first === ABBREVIATED_PACKUMENT;
+}
+
 // Fields of the version object npm's abbreviated metadata keeps (npm registry docs, "Abbreviated version object").
 const ABBREVIATED_FIELDS = [
   'name',

@@ -68,6 +68,38 @@ export function assertDistTag(tag: string): void {
   }
 }
 
+/**
+ * The one version a publish document (`PUT /{pkg}`, npm.md §3) publishes, checked against
+ * the package the URL names: its canonical version, its version object, and the dist-tags
+ * to move (`latest` when the document names none).
+ */
+export function readPublishedVersion(
+  doc: Record<string, unknown>,
+  name: string,
+): { version: string; raw: unknown; tags: string[] } {
+  if (doc.name !== undefined && doc.name !== name) {
+    throw RegistryError.invalid(
+      `the document publishes ${JSON.stringify(doc.name)}, but the URL names ${name}`,
+    );
+  }
+  const entries = isRecord(doc.versions) ? Object.entries(doc.versions) : [];
+  if (entries.length !== 1)
+    throw RegistryError.invalid('package is invalid: a publish document holds exactly one version');
+  const [key, raw] = entries[0];
+  const version = canonicalVersion(isRecord(raw) && raw.version !== undefined ? raw.version : key);
+  if (isRecord(raw) && raw.name !== undefined && raw.name !== name) {
+    throw RegistryError.invalid(
+      `the version object names ${JSON.stringify(raw.name)}, but the URL names ${name}`,
+    );
+  }
+  const tags =
+    isRecord(doc['dist-tags']) && Object.keys(doc['dist-tags']).length
+      ? Object.keys(doc['dist-tags'])
+      : ['latest'];
+  tags.forEach(assertDistTag);
+  return { version, raw, tags };
+}
+
 /** The stored tarball name, as Forgejo names it: lower-cased `<name without scope>-<version>.tgz`. */
 export function tarballFileName(name: string, version: string): string {
   return `${name.replace(/^@[^/]+\//, '')}-${version}.tgz`.toLowerCase();

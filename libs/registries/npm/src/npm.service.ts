@@ -33,6 +33,7 @@ import {
   isRecord,
   NPM_TAG_PROPERTY,
   NpmVersionMetadata,
+  readPublishedVersion,
   readTarballManifest,
   tarballFileName,
   versionManifest,
@@ -100,30 +101,7 @@ export class NpmService {
     doc: Record<string, unknown>,
     staged: StagedBlob,
   ): Promise<void> {
-    if (doc.name !== undefined && doc.name !== name) {
-      throw RegistryError.invalid(
-        `the document publishes ${JSON.stringify(doc.name)}, but the URL names ${name}`,
-      );
-    }
-    const entries = isRecord(doc.versions) ? Object.entries(doc.versions) : [];
-    if (entries.length !== 1)
-      throw RegistryError.invalid(
-        'package is invalid: a publish document holds exactly one version',
-      );
-    const [key, raw] = entries[0];
-    const version = canonicalVersion(
-      isRecord(raw) && raw.version !== undefined ? raw.version : key,
-    );
-    if (isRecord(raw) && raw.name !== undefined && raw.name !== name) {
-      throw RegistryError.invalid(
-        `the version object names ${JSON.stringify(raw.name)}, but the URL names ${name}`,
-      );
-    }
-    const tags =
-      isRecord(doc['dist-tags']) && Object.keys(doc['dist-tags']).length
-        ? Object.keys(doc['dist-tags'])
-        : ['latest'];
-    tags.forEach(assertDistTag);
+    const { version, raw, tags } = readPublishedVersion(doc, name);
     assertIntegrity(isRecord(raw) && isRecord(raw.dist) ? raw.dist.integrity : undefined, staged);
     if (staged.size === 0)
       throw RegistryError.invalid('package attachment is invalid: it is empty');

@@ -5,6 +5,7 @@ import {
   AppConfig,
   IngestService,
   InvalidArtifactError,
+  OpenRange,
   PackageBlobEntity,
   PackageFileEntity,
   PackageQueryService,
@@ -16,7 +17,6 @@ import {
   UserEntity,
 } from '@wharf/packages-core';
 import {
-  RangeReader,
   readTarSdistMetadata,
   readWheelMetadata,
   readZipSdistMetadata,
@@ -138,8 +138,7 @@ export class PypiService {
     staged: StagedBlob,
   ): Promise<{ core?: CoreMetadata; coreBytes?: Buffer }> {
     const kind = distributionKind(filename);
-    const ranges: RangeReader = (start, end) =>
-      this.readRange(this.ingest.open(staged, { start, end }));
+    const ranges: OpenRange = (start, end) => this.ingest.open(staged, { start, end });
     let bytes: Buffer | undefined;
     if (kind === 'wheel') {
       bytes = await readWheelMetadata(ranges, staged.size);
@@ -214,19 +213,13 @@ export class PypiService {
       const wheelBlob = wheel && (await this.query.getBlob(wheel.blobId));
       if (wheel && wheelBlob) {
         const body = await readWheelMetadata(
-          (start, end) => this.readRange(this.downloads.readBlob(wheelBlob, { start, end })),
+          (start, end) => this.downloads.readBlob(wheelBlob, { start, end }),
           wheelBlob.size,
         );
         if (body) return { kind: 'metadata', body, file: wheel };
       }
     }
     throw RegistryError.notFound(`file ${filename} of ${project} ${version} not found`);
-  }
-
-  private async readRange(opened: Promise<NodeJS.ReadableStream>): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await opened) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
   }
 }
 
