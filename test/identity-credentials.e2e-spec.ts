@@ -88,6 +88,8 @@ describeEachBackend('identity: credentials', (backend) => {
     const blocked = await from('192.0.2.7', PW);
     expect(blocked.status).toBe(429);
     expect(blocked.header('www-authenticate')).toEqual([]);
+    // how long to wait, in the standard header
+    expect(Number(blocked.header('retry-after')[0])).toBeGreaterThan(0);
     expect((await from('192.0.2.8', PW)).status).toBe(200);
     // tokens are not affected by the password block
     expect((await probe({ ...basic('alice', token), 'X-Forwarded-For': '192.0.2.7' })).status).toBe(

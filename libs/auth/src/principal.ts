@@ -10,6 +10,8 @@ export interface Principal {
   /** The token's scopes; `undefined` for a password sign-in, which has the account's full rights. */
   readonly scopes?: ReadonlySet<TokenScope>;
   readonly tokenId?: number;
+  /** When the signing-in access token expires (unix seconds): tokens derived from it must not outlive it. */
+  readonly expiresUnix?: number;
   /** How the request signed in: `password`, `token`, or the name of a format's resolver. */
   readonly via: string;
 }

@@ -90,6 +90,7 @@ export class AuthenticationService implements OnModuleInit {
       user: resolved.user,
       scopes: resolved.scopes,
       tokenId: resolved.token.id,
+      expiresUnix: resolved.token.expiresUnix ?? undefined,
       via: 'token',
     };
   }
@@ -111,6 +112,7 @@ export class AuthenticationService implements OnModuleInit {
           user: resolved.user,
           scopes: resolved.scopes,
           tokenId: resolved.token.id,
+          expiresUnix: resolved.token.expiresUnix ?? undefined,
           via: 'token',
         };
     }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { describeError } from './describe-error';
+import { RegistryError } from './registry-error';
 
 /**
  * What every protocol's exception filter does alike: map the error to a status and a
@@ -28,6 +29,8 @@ export abstract class ProtocolErrorFilter implements ExceptionFilter {
       return;
     }
     res.status(status).setHeader('X-Content-Type-Options', 'nosniff');
+    const retryAfter = err instanceof RegistryError ? err.detail?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
     this.render(res, status, message, err);
   }
 }

@@ -59,9 +59,14 @@ export class ContainerTokenService implements OnModuleInit {
           scp: packageScopes(principal).join(','),
         }
       : { sub: '0', nam: 'ghost', scp: TokenScope.ReadPackage, anon: true };
+    // A JWT never outlives the access token it was exchanged for.
+    const ttl = Math.max(
+      1,
+      Math.min(TOKEN_TTL_SECONDS, (principal?.expiresUnix ?? Infinity) - now),
+    );
     const token = jwt.sign(claims, await this.signingKey(), {
       algorithm: 'HS256',
-      expiresIn: TOKEN_TTL_SECONDS,
+      expiresIn: ttl,
       notBefore: 0,
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -69,7 +74,7 @@ export class ContainerTokenService implements OnModuleInit {
     return {
       token,
       access_token: token,
-      expires_in: TOKEN_TTL_SECONDS,
+      expires_in: ttl,
       issued_at: new Date(now * 1000).toISOString(),
     };
   }
