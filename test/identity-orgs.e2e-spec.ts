@@ -1,3 +1,4 @@
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { UserService } from '@wharf/auth';
 import { basic, bearer, call, publish } from './identity-helpers';
 import { describeEachBackend } from './support/backends';
@@ -219,6 +220,8 @@ describeEachBackend('identity: organizations and packages API', (backend) => {
     it('serves an OpenAPI document listing every /api/v1 route, and its UI', async () => {
       const doc = (await api('GET', '/api/v1/openapi.json')).json();
       expect(doc.openapi).toMatch(/^3\.0\./);
+      // validated against the OpenAPI 3.0 schema, with every $ref resolved
+      await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
       const routes = Object.entries(
         doc.paths as Record<string, Record<string, { responses?: object }>>,
       ).flatMap(([path, ops]) =>
