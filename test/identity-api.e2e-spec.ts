@@ -1,12 +1,12 @@
 import { UserService } from '@wharf/auth';
-import { basic, bearer, call, publish } from './identity-helpers';
+import { basic, bearer, call, publish, SITE_ADMIN, startWithUsers } from './identity-helpers';
 import { describeEachBackend } from './support/backends';
-import { startTestApp, TestApp } from './support/test-app';
+import { TestApp } from './support/test-app';
 
 /** The management API of issue 3: Forgejo-shaped users and access tokens. */
 describeEachBackend('identity: users and tokens API', (backend) => {
   let t: TestApp;
-  const ADMIN = basic('root', 'root-password-1');
+  const ADMIN = SITE_ADMIN;
   const PW = 'password-1234';
   const api = (
     method: string,
@@ -16,21 +16,7 @@ describeEachBackend('identity: users and tokens API', (backend) => {
   ) => call(t.url, method, path, headers, body);
 
   beforeAll(async () => {
-    t = await startTestApp(backend, {
-      REGISTRY_ADMIN_USERNAME: 'root',
-      REGISTRY_ADMIN_PASSWORD: 'root-password-1',
-    });
-    for (const name of ['alice', 'bob', 'carol']) {
-      expect(
-        (
-          await api('POST', '/api/v1/admin/users', ADMIN, {
-            username: name,
-            email: `${name}@example.com`,
-            password: PW,
-          })
-        ).status,
-      ).toBe(201);
-    }
+    t = await startWithUsers(backend, ['alice', 'bob', 'carol'], PW);
   });
   afterAll(async () => {
     await t?.close();

@@ -10,7 +10,8 @@ import {
   PackageType,
   UserEntity,
 } from '@wharf/packages-core';
-import { TestApp } from './support/test-app';
+import { Backend } from './support/backends';
+import { startTestApp, TestApp } from './support/test-app';
 
 /**
  * A test-only format route behind the package guard, at `/api/packages/:owner/test/…`:
@@ -100,6 +101,31 @@ export const basic = (user: string, password: string) => ({
   Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
 });
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** The site admin the identity suites start the app with, and the env that creates it. */
+export const SITE_ADMIN = basic('root', 'root-password-1');
+export const SITE_ADMIN_ENV = {
+  REGISTRY_ADMIN_USERNAME: 'root',
+  REGISTRY_ADMIN_PASSWORD: 'root-password-1',
+};
+
+/** Starts the app with the site admin and creates `names` as users with `password`. */
+export async function startWithUsers(
+  backend: Backend,
+  names: string[],
+  password: string,
+): Promise<TestApp> {
+  const t = await startTestApp(backend, SITE_ADMIN_ENV);
+  for (const username of names) {
+    const res = await call(t.url, 'POST', '/api/v1/admin/users', SITE_ADMIN, {
+      username,
+      email: `${username}@example.com`,
+      password,
+    });
+    if (res.status !== 201) throw new Error(`creating ${username} answered ${res.status}`);
+  }
+  return t;
+}
 
 /** Publishes a one-file generic package version straight through the core services. */
 export async function publish(

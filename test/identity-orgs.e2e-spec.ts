@@ -1,13 +1,12 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { UserService } from '@wharf/auth';
-import { basic, bearer, call, publish } from './identity-helpers';
+import { basic, bearer, call, publish, startWithUsers } from './identity-helpers';
 import { describeEachBackend } from './support/backends';
-import { startTestApp, TestApp } from './support/test-app';
+import { TestApp } from './support/test-app';
 
 /** The management API of issue 3: organizations, packages, errors and the OpenAPI document. */
 describeEachBackend('identity: organizations and packages API', (backend) => {
   let t: TestApp;
-  const ADMIN = basic('root', 'root-password-1');
   const PW = 'password-1234';
   const api = (
     method: string,
@@ -17,21 +16,7 @@ describeEachBackend('identity: organizations and packages API', (backend) => {
   ) => call(t.url, method, path, headers, body);
 
   beforeAll(async () => {
-    t = await startTestApp(backend, {
-      REGISTRY_ADMIN_USERNAME: 'root',
-      REGISTRY_ADMIN_PASSWORD: 'root-password-1',
-    });
-    for (const name of ['alice', 'bob', 'carol', 'dave']) {
-      expect(
-        (
-          await api('POST', '/api/v1/admin/users', ADMIN, {
-            username: name,
-            email: `${name}@example.com`,
-            password: PW,
-          })
-        ).status,
-      ).toBe(201);
-    }
+    t = await startWithUsers(backend, ['alice', 'bob', 'carol', 'dave'], PW);
   });
   afterAll(async () => {
     await t?.close();
