@@ -29,3 +29,5 @@ export * from './http/upload-body';
 export * from './errors/protocol-error.filter';
 export * from './http/serve-file';
 export * from './errors/describe-error';
+export * from './http/read-bounded';
+export * from './http/serve-document';
