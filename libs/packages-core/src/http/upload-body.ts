@@ -2,6 +2,7 @@ import busboy from 'busboy';
 import type { Request } from 'express';
 import { pipeline, Readable } from 'node:stream';
 import { RegistryError } from '../errors/registry-error';
+import { parseContentLength } from './read-bounded';
 
 /** The bytes of an upload and the length the client declared for them. */
 export interface UploadBody {
@@ -20,11 +21,14 @@ const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded
 export function openUploadBody(req: Request): Promise<UploadBody> {
   const type = req.headers['content-type'] ?? '';
   if (!FORM_TYPES.test(type)) {
-    const length = Number(req.headers['content-length']);
-    return Promise.resolve({
-      stream: req,
-      declaredSize: Number.isFinite(length) ? length : undefined,
-    });
+    let declaredSize: number | undefined;
+    try {
+      declaredSize = parseContentLength(req.headers);
+    } catch (err) {
+      req.resume();
+      return Promise.reject(err);
+    }
+    return Promise.resolve({ stream: req, declaredSize });
   }
   if (!/^\s*multipart\/form-data/i.test(type)) {
     req.resume();

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
   answerNotModified,
+  parseContentLength,
   PackageDownloadService,
   serveFile,
   UserEntity,
@@ -44,13 +45,12 @@ export class MavenController {
     @CurrentOwner() owner: UserEntity,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    const length = Number(req.headers['content-length']);
     const status = await this.maven.put(
       owner,
       principal.user.id,
       parseMavenPath(path),
       req,
-      Number.isFinite(length) ? length : undefined,
+      parseContentLength(req.headers),
     );
     res.status(status).end();
   }
