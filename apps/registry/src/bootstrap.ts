@@ -2,7 +2,12 @@ import { INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { setupOpenApi } from '@wharf/api';
-import { AppConfig, JsonLogger, PlainTextErrorFilter } from '@wharf/packages-core';
+import {
+  AppConfig,
+  installRequestBodyPolicy,
+  JsonLogger,
+  PlainTextErrorFilter,
+} from '@wharf/packages-core';
 import { AppModule } from './app.module';
 
 /**
@@ -28,5 +33,7 @@ export async function createApp(
   app.useGlobalFilters(new PlainTextErrorFilter());
   // Before init: the document is built from the controllers, its routes come before the API's catch-all.
   setupOpenApi(app);
+  // Expect: 100-continue only once a handler reads the body; unread bodies close the connection.
+  installRequestBodyPolicy(app.getHttpServer());
   return app;
 }

@@ -31,3 +31,4 @@ export * from './http/serve-file';
 export * from './errors/describe-error';
 export * from './http/read-bounded';
 export * from './http/serve-document';
+export * from './http/request-body-policy';
