@@ -32,3 +32,4 @@ export * from './errors/describe-error';
 export * from './http/read-bounded';
 export * from './http/serve-document';
 export * from './http/request-body-policy';
+export * from './http/parse-json';
