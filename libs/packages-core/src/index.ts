@@ -33,3 +33,4 @@ export * from './http/read-bounded';
 export * from './http/serve-document';
 export * from './http/request-body-policy';
 export * from './http/parse-json';
+export * from './naming/name-grammar';
