@@ -1,10 +1,17 @@
+export interface HostileName {
+  label: string;
+  value: string;
+  /** Hostile only where the value becomes a file name on a client's disk. */
+  fileNameOnly?: boolean;
+}
+
 /**
  * Names an attacker sends in place of a package name, version or file name: traversal in
  * every encoding, look-alike dots and slashes, control characters, NUL, Windows paths and
  * device names, over-long and empty values. Each must be refused by every coordinate's
  * grammar (the corpus test runs them against every route that takes a name).
  */
-export const HOSTILE_NAMES: readonly { label: string; value: string }[] = [
+export const HOSTILE_NAMES: readonly HostileName[] = [
   { label: 'empty', value: '' },
   { label: 'dot-dot', value: '..' },
   { label: 'dot', value: '.' },
@@ -24,6 +31,6 @@ export const HOSTILE_NAMES: readonly { label: string; value: string }[] = [
   { label: 'escape sequence', value: 'a\u001b[31mb' },
   { label: 'line separator (U+2028)', value: 'a\u2028b' },
   { label: 'over-long', value: 'a'.repeat(4096) },
-  { label: 'Windows device name', value: 'CON' },
-  { label: 'Windows device name with extension', value: 'nul.txt' },
+  { label: 'Windows device name', value: 'CON', fileNameOnly: true },
+  { label: 'Windows device name with extension', value: 'nul.txt', fileNameOnly: true },
 ];

@@ -1,4 +1,5 @@
 import { assertGenericFilename, assertGenericName, assertGenericVersion } from './generic.metadata';
+import { HOSTILE_NAMES } from '../../../packages-core/src/testing/hostile-names';
 
 // The good/bad lists of Forgejo's validator unit tests (generic.md §3, §7).
 describe('generic name validation', () => {
@@ -44,5 +45,15 @@ describe('generic name validation', () => {
   );
   it.each(['', ' test ', ' 1.0', '1.0 ', '..', '1/0', 'a\tb'])('refuses version %p', (v) => {
     expect(() => assertGenericVersion(v)).toThrow(/invalid package version/);
+  });
+});
+
+// Issue 11: the shared hostile-name corpus is refused in every position.
+describe('generic names against the hostile corpus', () => {
+  it.each(HOSTILE_NAMES.map((h) => [h.label, h]))('refuses %s', (_l, { value, fileNameOnly }) => {
+    expect(() => assertGenericFilename(value)).toThrow(/invalid file name/);
+    if (fileNameOnly) return;
+    expect(() => assertGenericName(value)).toThrow(/invalid package name/);
+    expect(() => assertGenericVersion(value)).toThrow(/invalid package version/);
   });
 });

@@ -1,39 +1,47 @@
-import { assertSafeName, RegistryError } from '@wharf/packages-core';
+import { checkName, NameGrammar, RegistryError } from '@wharf/packages-core';
 
 /*
- * Validation of the three names a generic upload carries (generic.md §3). Forgejo's
- * patterns first, then the one path-safety check every format shares.
+ * The grammar of the three names a generic upload carries (docs/protocols/generic.md §3):
+ * Forgejo's patterns, applied through core's checkName (which also refuses look-alike
+ * dots, percent-encoded paths and control characters).
  */
 
-const NAME = /^[-_+.\w]+$/;
-const FILENAME = /^[-_+=:;.()[\]{}~!@#$%^& \w]+$/;
-const ALNUM = /^[A-Za-z0-9]$/;
+export const GENERIC_NAME: NameGrammar = {
+  what: 'package name',
+  pattern: /^(?:[-_+.\w]{2,}|[A-Za-z0-9])$/,
+  rule: 'letters, digits and "-_+." (a one-character name must be a letter or digit)',
+};
 
-/** Package name: `^[-_+.\w]+$`, not `..`; a one-character name is a letter or digit. */
+// Forgejo's own fixtures use versions such as "1.0.3-te st": printable ASCII, spaces inside.
+export const GENERIC_VERSION: NameGrammar = {
+  what: 'package version',
+  pattern: /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/,
+  rule: 'printable ASCII characters, without leading or trailing whitespace',
+};
+
+export const GENERIC_FILENAME: NameGrammar = {
+  what: 'file name',
+  pattern:
+    /^[-_+=:;.()[\]{}~!@#$%^&\w](?:[-_+=:;.()[\]{}~!@#$%^& \w]*[-_+=:;.()[\]{}~!@#$%^&\w])?$/,
+  rule: 'letters, digits, spaces and -_+=:;.()[]{}~!@#$%^&, without leading or trailing whitespace',
+  fileName: true,
+};
+
+/** Package name: Forgejo's `^[-_+.\w]+$`, not `..`; a one-character name is a letter or digit. */
 export function assertGenericName(name: string): void {
-  assertSafeName(name, { what: 'package name' });
-  if (!NAME.test(name) || (name.length === 1 && !ALNUM.test(name))) {
-    throw RegistryError.invalid(
-      'invalid package name: use letters, digits and "-_+." only (a one-character name must be a letter or digit)',
-    );
-  }
+  checkName(name, GENERIC_NAME);
 }
 
-/** Version: free-form, but without leading or trailing whitespace (and path-safe). */
+/** Version: free-form printable ASCII, without surrounding whitespace (and path-safe). */
 export function assertGenericVersion(version: string): void {
-  assertSafeName(version, { what: 'package version' });
-  if (version.trim() !== version)
+  if (typeof version === 'string' && version.trim() !== version)
     throw RegistryError.invalid('invalid package version: it starts or ends with whitespace');
+  checkName(version, GENERIC_VERSION);
 }
 
 /** File name: Forgejo's character set, no surrounding whitespace, not `.` or `..`. */
 export function assertGenericFilename(filename: string): void {
-  assertSafeName(filename, { what: 'file name' });
-  if (filename.trim() !== filename)
+  if (typeof filename === 'string' && filename.trim() !== filename)
     throw RegistryError.invalid('invalid file name: it starts or ends with whitespace');
-  if (!FILENAME.test(filename)) {
-    throw RegistryError.invalid(
-      'invalid file name: use letters, digits, spaces and -_+=:;.()[]{}~!@#$%^& only',
-    );
-  }
+  checkName(filename, GENERIC_FILENAME);
 }
