@@ -192,7 +192,10 @@ describeEachBackend('maven repository', (backend) => {
   });
 
   it.each([
-    ['a path with ..', '/com/gitea/test-project/1.0.1/..%2F..%2Fx.jar', /not allowed/],
+    ['a path with ..', '/com/gitea/test-project/1.0.1/..%2F..%2Fx.jar', /path separator/],
+    ['an encoded absolute path', '/com/gitea/test-project/1.0.1/%2fetc%2fpasswd', /path separator/],
+    ['a look-alike dot', '/com/gitea/test-project/1.0.1/\uFF0E\uFF0E', /file name/],
+    ['a double-encoded traversal', '/com/gitea/test-project/%252e%252e%252f/x.jar', /version/],
     ['a path without a groupId', '/test-project/1.0.1/x.jar', /group path/],
     ['a version with a colon', '/com/gitea/test-project/1%3A0/x.jar', /version/],
   ])('refuses %s with a 400', async (_what, p, reason) => {

@@ -1,4 +1,4 @@
-import { Controller, Get, Head, Param, Put, Req, Res } from '@nestjs/common';
+import { Controller, Get, Head, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { createHash } from 'node:crypto';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
@@ -39,7 +39,6 @@ export class MavenController {
   @Put('*')
   @PackageAccess('write')
   async put(
-    @Param('0') path: string,
     @Req() req: Request,
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
@@ -48,7 +47,7 @@ export class MavenController {
     const status = await this.maven.put(
       owner,
       principal.user.id,
-      parseMavenPath(path),
+      parseMavenPath(rawPath(req)),
       req,
       parseContentLength(req.headers),
     );
@@ -59,24 +58,22 @@ export class MavenController {
   @Head('*')
   @PackageAccess('read')
   async head(
-    @Param('0') path: string,
     @Req() req: Request,
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    await this.send(await this.maven.resolve(owner, parseMavenPath(path)), req, res);
+    await this.send(await this.maven.resolve(owner, parseMavenPath(rawPath(req))), req, res);
   }
 
   // maven.md §2/§4: files, checksums computed for every file, generated artifact-level maven-metadata.xml.
   @Get('*')
   @PackageAccess('read')
   async get(
-    @Param('0') path: string,
     @Req() req: Request,
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    await this.send(await this.maven.resolve(owner, parseMavenPath(path)), req, res);
+    await this.send(await this.maven.resolve(owner, parseMavenPath(rawPath(req))), req, res);
   }
 
   private async send(found: MavenResource, req: Request, res: Response): Promise<void> {
@@ -101,4 +98,13 @@ export class MavenController {
     res.setHeader('Content-Length', String(Buffer.byteLength(found.body)));
     res.end(req.method === 'HEAD' ? undefined : found.body);
   }
+}
+
+/**
+ * The repository path as the client sent it, still percent-encoded: the router's decoded
+ * wildcard would turn an encoded `%2f` into a separator (docs/protocols/maven.md §2).
+ */
+function rawPath(req: Request): string {
+  const match = /^\/api\/packages\/[^/]+\/maven\/(.*)$/.exec(req.path);
+  return match ? match[1] : '';
 }

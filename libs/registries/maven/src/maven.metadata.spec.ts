@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { HOSTILE_NAMES } from '../../../packages-core/src/testing/hostile-names';
 import path from 'node:path';
 import { parseMavenPath, parsePom } from './maven.metadata';
 
@@ -41,7 +42,7 @@ describe('parseMavenPath', () => {
       { kind: 'artifact-metadata', groupId: 'com.gitea', artifactId: 'test-project' },
     ],
     [
-      'com//gitea/test-project/maven-metadata.xml.md5/',
+      'com/gitea/test-project/maven-metadata.xml.md5',
       {
         kind: 'artifact-metadata',
         groupId: 'com.gitea',
@@ -88,6 +89,7 @@ describe('parseMavenPath', () => {
     ['test-project/1.0.1/a.jar', /group path/],
     ['gitea/maven-metadata.xml', /groupId and an artifactId/],
     ['com/gitea/test-project/../1.0.1/a.jar', /not allowed/],
+    ['com//gitea/test-project/1.0.1/a.jar', /empty path segment/],
     ['com/gitea/test-project/1.0.1/..', /not allowed/],
     ['com/gi"tea/test-project/1.0.1/a.jar', /groupId/],
     ['com/gitea/test|project/1.0.1/a.jar', /artifactId/],
@@ -146,5 +148,22 @@ describe('parsePom', () => {
     ],
   ])('refuses %s', (_what, xml, reason) => {
     expect(() => parsePom(Buffer.from(xml))).toThrow(reason);
+  });
+});
+
+// Issue 11: the hostile-name corpus, percent-encoded as a client would send it, is refused
+// in the group, artifact, version and file-name positions.
+describe('parseMavenPath against the hostile corpus', () => {
+  const positions = (v: string) => [
+    `${v}/gitea/test-project/1.0.1/a.jar`,
+    `com/gitea/${v}/1.0.1/a.jar`,
+    `com/gitea/test-project/${v}/a.jar`,
+    `com/gitea/test-project/1.0.1/${v}`,
+  ];
+  it.each(HOSTILE_NAMES.map((h) => [h.label, h]))('refuses %s', (_l, { value, fileNameOnly }) => {
+    const encoded = encodeURIComponent(value);
+    const paths = positions(encoded);
+    for (const p of fileNameOnly ? paths.slice(3) : paths)
+      expect(() => parseMavenPath(p)).toThrow(/^invalid /);
   });
 });

@@ -1,6 +1,6 @@
 import { TextDecoder } from 'node:util';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
+import { checkName, InvalidArtifactError, NameGrammar, RegistryError } from '@wharf/packages-core';
 
 /*
  * Pure parsing for the Maven format (maven.md §2–3): the repository path of a request,
@@ -29,8 +29,34 @@ export type MavenPath =
       checksum?: ChecksumAlgorithm;
     });
 
-// Forgejo's rule for coordinates; also keeps them out of XML, headers and file names.
-const ILLEGAL = /[\\/:"<>|?*]/;
+// Maven's own rule for groupId and artifactId (`[A-Za-z0-9_\-.]+`, the model validator);
+// versions and file names may hold more, but never one of Forgejo's illegal characters
+// `\ / : " < > | ? *` — which also keeps them out of XML, headers and file names.
+const ID_RULE = "letters, digits, '_', '-' and '.'";
+export const MAVEN_GROUP_SEGMENT: NameGrammar = {
+  what: 'groupId',
+  pattern: /^[A-Za-z0-9_.-]+$/,
+  rule: ID_RULE,
+};
+export const MAVEN_ARTIFACT_ID: NameGrammar = {
+  what: 'artifactId',
+  pattern: /^[A-Za-z0-9_.-]+$/,
+  rule: ID_RULE,
+};
+const WITHOUT_ILLEGAL = /^(?!.*[\\/:"<>|?*])[\x21-\x7e]+$/;
+const ILLEGAL_RULE = 'printable characters other than \\ / : " < > | ? * and spaces';
+export const MAVEN_VERSION: NameGrammar = {
+  what: 'version',
+  pattern: WITHOUT_ILLEGAL,
+  rule: ILLEGAL_RULE,
+};
+// Forgejo's own fixtures name files `com.gitea:test-project-1.0.1.jar`: a colon is allowed here.
+export const MAVEN_FILENAME: NameGrammar = {
+  what: 'file name',
+  pattern: /^(?!.*[\\/"<>|?*])[\x21-\x7e]+$/,
+  rule: 'printable characters other than \\ / " < > | ? * and spaces',
+  fileName: true,
+};
 
 /** Package name of an artifact, as Forgejo names it: `groupId:artifactId`. */
 export function mavenPackageName(c: MavenCoordinates): string {
@@ -48,11 +74,16 @@ export function isSnapshotVersion(version: string): boolean {
 }
 
 /**
- * Splits a repository path: last segment = file name, the one before = version (or the
+ * Splits a repository path as it arrived (still percent-encoded): segments are cut at
+ * the literal slashes first and decoded one by one, so `%2f` inside a segment cannot
+ * become a separator. Last segment = file name, the one before = version (or the
  * artifactId for artifact-level metadata), then the artifactId, the rest = groupId.
  */
-export function parseMavenPath(path: string): MavenPath {
-  const segments = path.split('/').filter((s) => s !== '');
+export function parseMavenPath(rawPath: string): MavenPath {
+  // `a//b` is not `a/b`, nor `a/b/` `a/b`: a collapsed empty segment would shift every
+  // coordinate (an empty file name would make the version the file).
+  const segments = rawPath.split('/').map(decodeSegment);
+  if (segments.includes('')) throw invalidPath('it has an empty path segment');
   let filename = segments[segments.length - 1] ?? '';
   let checksum: ChecksumAlgorithm | undefined;
   const ext = CHECKSUM_ALGORITHMS.find((a) => filename.endsWith(`.${a}`));
@@ -60,7 +91,6 @@ export function parseMavenPath(path: string): MavenPath {
     checksum = ext;
     filename = filename.slice(0, -(ext.length + 1));
   }
-  for (const s of segments) assertSafeName(s, { what: 'path segment' });
   const parentIsSnapshot = segments.length >= 2 && isSnapshotVersion(segments[segments.length - 2]);
   if (filename === METADATA_FILE && !parentIsSnapshot) {
     if (segments.length < 3)
@@ -69,28 +99,24 @@ export function parseMavenPath(path: string): MavenPath {
     return { kind: 'artifact-metadata', ...c, checksum };
   }
   if (segments.length < 4) throw invalidPath('expected {group path}/{artifactId}/{version}/{file}');
-  const version = segments[segments.length - 2];
-  if (ILLEGAL.test(version))
-    throw invalidPath(`the version "${version}" contains one of \\ / : " < > | ? *`);
-  return {
-    kind: 'file',
-    ...coordinates(segments.slice(0, -3), segments[segments.length - 3]),
-    version,
-    filename,
-    checksum,
-  };
+  const c = coordinates(segments.slice(0, -3), segments[segments.length - 3]);
+  const version = checkName(segments[segments.length - 2], MAVEN_VERSION);
+  checkName(segments[segments.length - 1], MAVEN_FILENAME);
+  return { kind: 'file', ...c, version, filename, checksum };
 }
 
 function coordinates(groupSegments: string[], artifactId: string): MavenCoordinates {
-  const groupId = groupSegments.join('.');
-  for (const [what, value] of [
-    ['groupId', groupId],
-    ['artifactId', artifactId],
-  ]) {
-    if (ILLEGAL.test(value))
-      throw invalidPath(`the ${what} "${value}" contains one of \\ / : " < > | ? *`);
+  for (const segment of groupSegments) checkName(segment, MAVEN_GROUP_SEGMENT);
+  checkName(artifactId, MAVEN_ARTIFACT_ID);
+  return { groupId: groupSegments.join('.'), artifactId };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw invalidPath(`the segment "${segment}" is not valid percent-encoding`);
   }
-  return { groupId, artifactId };
 }
 
 function invalidPath(why: string): RegistryError {
