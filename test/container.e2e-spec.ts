@@ -25,7 +25,8 @@ import {
   sha256,
 } from './support/clients/container';
 import { startReplica } from './support/clients/container-replica';
-import { CleanupService } from '@wharf/packages-core';
+import { LOGIN_MAX_FAILURES, UserService } from '@wharf/auth';
+import { CleanupService, PackageQueryService, PackageType } from '@wharf/packages-core';
 
 const UNAUTHORIZED_BODY = '{"errors":[{"code":"UNAUTHORIZED","message":""}]}';
 
@@ -110,6 +111,20 @@ describeEachBackend('container registry (/v2)', (backend) => {
       // containerd's fallback: the same credentials through GET.
       const get = await request(t.url).get('/v2/token').auth('alice', PASSWORD).expect(200);
       await request(t.url).get('/v2/').set(bearer(get.body.token)).expect(200);
+    });
+
+    it('answers a rate-limited /v2/token with 429 and Retry-After, as every other route does', async () => {
+      const signIn = (password: string) =>
+        request(t.url)
+          .get('/v2/token')
+          .auth('bob', password)
+          .set('X-Forwarded-For', '198.51.100.9');
+      for (let i = 0; i < LOGIN_MAX_FAILURES; i++) await signIn(`guess-${i}`).expect(401);
+      const blocked = await signIn(PASSWORD).expect(429);
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      expect(blocked.headers['www-authenticate']).toBeUndefined();
+      expect(blocked.headers['docker-distribution-api-version']).toBe('registry/2.0');
+      expect(blocked.body.errors[0].code).toBe('TOOMANYREQUESTS');
     });
 
     it('refuses forged and expired tokens with the challenge', async () => {
@@ -395,15 +410,52 @@ describeEachBackend('container registry (/v2)', (backend) => {
         .set(bearer(alice))
         .expect(202);
       await request(t.url)
-        .post('/v2/alice/other/blobs/uploads/')
-        .query({ mount: digest })
-        .set(bearer(alice))
-        .expect(202);
-      await request(t.url)
         .post('/v2/alice/target/blobs/uploads/')
         .query({ mount: digest })
         .set(bearer(alice))
         .expect(201);
+    });
+
+    it('mounts without `from` from any image of the same owner the caller may read, else opens a session', async () => {
+      const data = Buffer.from('mount me without from');
+      const digest = await pushBlob(t.url, 'acme/base', alice, data);
+      const mounted = await request(t.url)
+        .post('/v2/acme/app/blobs/uploads/')
+        .query({ mount: digest })
+        .set(bearer(alice))
+        .expect(201);
+      expect(mounted.headers.location).toBe(`/v2/acme/app/blobs/${digest}`);
+      expect(mounted.headers['docker-content-digest']).toBe(digest);
+      const got = await request(t.url)
+        .get(`/v2/acme/app/blobs/${digest}`)
+        .set(bearer(alice))
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      expect(got.body).toEqual(data);
+      // bob may read acme/base, but a mount without `from` looks only in the target's owner
+      const fromOtherOwner = await request(t.url)
+        .post('/v2/bob/app/blobs/uploads/')
+        .query({ mount: digest })
+        .set(bearer(bob))
+        .expect(202);
+      expect(fromOtherOwner.headers['docker-upload-uuid']).toMatch(/^[0-9a-f]{32}$/);
+      await request(t.url).head(`/v2/bob/app/blobs/${digest}`).set(bearer(bob)).expect(404);
+      // a blob only carol's private image holds stays hers
+      const carolToken = await registryToken(t.url, ['carol', PASSWORD]);
+      const hidden = await pushBlob(t.url, 'carol/vault', carolToken, Buffer.from('carol vault'));
+      await request(t.url)
+        .post('/v2/alice/app2/blobs/uploads/')
+        .query({ mount: hidden })
+        .set(bearer(alice))
+        .expect(202);
+      await request(t.url).head(`/v2/alice/app2/blobs/${hidden}`).set(bearer(alice)).expect(404);
+      // an invalid digest is no mount either
+      await request(t.url)
+        .post('/v2/alice/app2/blobs/uploads/')
+        .query({ mount: 'sha256:nope' })
+        .set(bearer(alice))
+        .expect(202);
     });
 
     it('continues a chunked upload on another server process over the same database and storage', async () => {
@@ -767,6 +819,33 @@ describeEachBackend('container registry (/v2)', (backend) => {
       );
       expect(names).toContain('web:latest');
       expect(names).toContain(`web:${image.digest}`);
+    });
+
+    it('counts blob and manifest GETs as downloads, HEADs not', async () => {
+      const n = 'alice/counted';
+      const img = await pushImage(t.url, n, alice, 'v1', [Buffer.from('counted layer')]);
+      const counts = async () => {
+        const owner = (await t.app.get(UserService).findOwner('alice'))!;
+        const query = t.app.get(PackageQueryService);
+        const count = async (version: string) =>
+          (await query.findVersionByName(owner.id, PackageType.Container, 'counted', version))!
+            .version.downloadCount;
+        return {
+          tag: await count('v1'),
+          digest: await count(img.digest),
+          blobs: await count('_blobs'),
+        };
+      };
+      for (const path of ['manifests/v1', `manifests/${img.digest}`, `blobs/${img.layers[0]}`])
+        await request(t.url).head(`/v2/${n}/${path}`).set(bearer(alice)).expect(200);
+      expect(await counts()).toEqual({ tag: 0, digest: 0, blobs: 0 });
+      await request(t.url).get(`/v2/${n}/manifests/v1`).set(bearer(anon)).expect(200);
+      expect(await counts()).toEqual({ tag: 1, digest: 0, blobs: 0 });
+      await request(t.url).get(`/v2/${n}/manifests/${img.digest}`).set(bearer(alice)).expect(200);
+      expect(await counts()).toEqual({ tag: 1, digest: 1, blobs: 0 });
+      for (const layer of [img.layers[0], sha256(img.config)])
+        await request(t.url).get(`/v2/${n}/blobs/${layer}`).set(bearer(alice)).expect(200);
+      expect(await counts()).toEqual({ tag: 1, digest: 1, blobs: 2 });
     });
 
     it('lists only visible images in the catalog, with paging', async () => {

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { PackageAccessGuard } from './access/package-access.guard';
+import { PackageAccessService } from './access/package-access.service';
 import { SignedInGuard } from './access/signed-in.guard';
 import { AdminBootstrapService } from './bootstrap/admin-bootstrap.service';
 import { AuthenticationService } from './credentials/authentication.service';
@@ -18,6 +19,7 @@ const EXPORTED = [
   LoginRateLimiter,
   CredentialResolverRegistry,
   AuthenticationService,
+  PackageAccessService,
   PackageAccessGuard,
   SignedInGuard,
 ];

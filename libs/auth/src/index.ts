@@ -2,6 +2,7 @@ export * from './access/access-policy';
 export * from './access/auth-challenge';
 export * from './access/auth-context';
 export * from './access/package-access.guard';
+export * from './access/package-access.service';
 export * from './access/signed-in.guard';
 export * from './auth.module';
 export * from './bootstrap/admin-bootstrap.service';

@@ -34,3 +34,5 @@ export * from './http/serve-document';
 export * from './http/request-body-policy';
 export * from './http/parse-json';
 export * from './naming/name-grammar';
+export * from './ingest/upload-session.store';
+export * from './packages/package-catalog.query';

@@ -8,13 +8,13 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AppConfig, OwnerKind, RegistryError, RegistryErrorCode } from '@wharf/packages-core';
+import { AppConfig, RegistryError, RegistryErrorCode } from '@wharf/packages-core';
 import { AuthenticationService } from '../credentials/authentication.service';
-import { OrganizationService } from '../owners/organization.service';
 import { UserService } from '../owners/user.service';
 import { principalHasScope } from '../principal';
 import { TokenScope } from '../tokens/token-scopes';
-import { decidePackageAccess, PackageAccessMode } from './access-policy';
+import { PackageAccessMode } from './access-policy';
+import { PackageAccessService } from './package-access.service';
 import { unauthorized, withChallenge } from './auth-challenge';
 import { authContext } from './auth-context';
 
@@ -43,7 +43,7 @@ export class PackageAccessGuard implements CanActivate {
     private readonly config: AppConfig,
     private readonly auth: AuthenticationService,
     private readonly users: UserService,
-    private readonly orgs: OrganizationService,
+    private readonly access: PackageAccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -67,15 +67,7 @@ export class PackageAccessGuard implements CanActivate {
         throw unauthorized(context, this.reflector, this.config, 'sign in to access packages');
       throw RegistryError.notFound(`owner ${ownerName ?? ''} does not exist`);
     }
-    const role =
-      ctx.principal && owner.kind === OwnerKind.Organization
-        ? await this.orgs.roleOf(owner.id, ctx.principal.user.id)
-        : undefined;
-    const decision = decidePackageAccess(
-      ctx.principal,
-      { owner, role, requireSignin: this.config.requireSignin },
-      meta.mode,
-    );
+    const { decision, role } = await this.access.decide(ctx.principal, owner, meta.mode);
     if (decision.allowed) {
       Object.assign(ctx, { owner, role, level: decision.level });
       return true;

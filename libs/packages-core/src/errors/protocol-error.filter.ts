@@ -1,5 +1,5 @@
 import { ArgumentsHost, ExceptionFilter, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { describeError } from './describe-error';
 import { RegistryError } from './registry-error';
 
@@ -15,12 +15,24 @@ export abstract class ProtocolErrorFilter implements ExceptionFilter {
     this.log = new Logger(context);
   }
 
-  /** Writes the error body (status and nosniff are already set). */
-  protected abstract render(res: Response, status: number, message: string, err: unknown): void;
+  /** Writes the error body (status, nosniff and Retry-After are already set). */
+  protected abstract render(
+    res: Response,
+    status: number,
+    message: string,
+    err: unknown,
+    req: Request,
+  ): void;
+
+  /** Status and public message; a protocol with error types of its own maps them here. */
+  protected describe(err: unknown): { status: number; message: string } {
+    return describeError(err);
+  }
 
   catch(err: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const { status, message } = describeError(err);
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const { status, message } = this.describe(err);
     if (status >= 500 && status !== 503) {
       this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
     }
@@ -31,7 +43,7 @@ export abstract class ProtocolErrorFilter implements ExceptionFilter {
     res.status(status).setHeader('X-Content-Type-Options', 'nosniff');
     const retryAfter = err instanceof RegistryError ? err.detail?.retryAfterSeconds : undefined;
     if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(Math.ceil(retryAfter)));
-    this.render(res, status, message, err);
+    this.render(res, status, message, err, http.getRequest<Request>());
   }
 }
 

@@ -12,6 +12,10 @@ export interface BlobResponseOptions {
   /** Seconds for Cache-Control; content-addressed files can be cached long. */
   maxAge?: number;
   lastModified?: Date;
+  /** Strong ETag, quoted; the sha256 by default (the container registry sends the digest, as distribution does). */
+  etag?: string;
+  /** Status of the redirect to a presigned URL: 303 by default; the container registry answers 307, as distribution does. */
+  redirectStatus?: 302 | 303 | 307;
 }
 
 /**
@@ -43,7 +47,7 @@ export function setBlobHeaders(
   res.setHeader('Content-Type', options.contentType ?? 'application/octet-stream');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('ETag', `"${blob.hashSha256}"`);
+  res.setHeader('ETag', options.etag ?? `"${blob.hashSha256}"`);
   res.setHeader('Cache-Control', `private, max-age=${options.maxAge ?? 300}`);
   res.setHeader(
     'Last-Modified',
@@ -79,7 +83,7 @@ export function answerNotModified(
   return fresh;
 }
 
-/** Sends an opened blob: a 303 to a presigned URL, or the bytes (206 for a range). */
+/** Sends an opened blob: a redirect (303 unless told) to a presigned URL, or the bytes (206 for a range). */
 export async function sendOpenedBlob(
   req: Request,
   res: Response,
@@ -87,7 +91,7 @@ export async function sendOpenedBlob(
   options: BlobResponseOptions,
 ): Promise<void> {
   if (opened.kind === 'redirect') {
-    res.redirect(303, opened.url);
+    res.redirect(options.redirectStatus ?? 303, opened.url);
     return;
   }
   const { blob, range } = opened;

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { PackageBlobEntity, PackageFileEntity } from '../entities';
-import type { PackageDownloadService } from '../packages/package-download.service';
+import type { OpenOptions, PackageDownloadService } from '../packages/package-download.service';
 import {
   answerNotModified,
   BlobResponseOptions,
@@ -8,10 +8,10 @@ import {
   sendOpenedBlob,
 } from './send-blob';
 
-export interface ServeFileOptions extends Omit<BlobResponseOptions, 'filename'> {
-  /** Count a download of the version (lead files only; never for HEAD). */
-  countDownload?: boolean;
-}
+export interface ServeFileOptions
+  extends
+    Omit<BlobResponseOptions, 'filename'>,
+    Pick<OpenOptions, 'countDownload' | 'countAnyFile' | 'neverRedirect'> {}
 
 /**
  * The download every format serves the same way: ETag and Last-Modified, 304 for a
@@ -26,8 +26,8 @@ export async function serveFile(
   options: ServeFileOptions = {},
 ): Promise<void> {
   const lastModified = options.lastModified ?? new Date(file.createdUnix * 1000);
-  const response = { ...options, filename: file.name, lastModified };
-  const etag = `"${blob.hashSha256}"`;
+  const etag = options.etag ?? `"${blob.hashSha256}"`;
+  const response = { ...options, filename: file.name, lastModified, etag };
   res.setHeader('ETag', etag);
   res.setHeader('Last-Modified', lastModified.toUTCString());
   if (answerNotModified(req, res, etag, lastModified)) return;
@@ -36,6 +36,8 @@ export async function serveFile(
     contentType: options.contentType,
     range: requestedRange(req, blob.size),
     countDownload: options.countDownload ?? false,
+    countAnyFile: options.countAnyFile,
+    neverRedirect: options.neverRedirect,
     headOnly: req.method === 'HEAD',
   });
   await sendOpenedBlob(req, res, opened, response);

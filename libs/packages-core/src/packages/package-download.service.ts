@@ -17,8 +17,12 @@ export interface OpenOptions {
   contentType?: string;
   /** Count a download of the version when the file is its lead file (GET only, not HEAD). */
   countDownload?: boolean;
+  /** With `countDownload`, count any file of the version (a container blob link is a download of its own). */
+  countAnyFile?: boolean;
   /** HEAD: no body needed. */
   headOnly?: boolean;
+  /** Stream even when S3 serves directly: the client reads this response's own headers (a container manifest's digest). */
+  neverRedirect?: boolean;
 }
 
 /** Opens stored files for download: a stream (with range), or a presigned URL when S3 serves directly. */
@@ -35,7 +39,7 @@ export class PackageDownloadService {
     blob: PackageBlobEntity,
     options: OpenOptions = {},
   ): Promise<OpenedBlob> {
-    if (file.isLead && options.countDownload && !options.headOnly) {
+    if ((file.isLead || options.countAnyFile) && options.countDownload && !options.headOnly) {
       await this.db.manager.increment(
         PackageVersionEntity,
         { id: file.versionId },
@@ -56,7 +60,8 @@ export class PackageDownloadService {
 
   async openBlob(blob: PackageBlobEntity, options: OpenOptions = {}): Promise<OpenedBlob> {
     const key = blobKey(blob.storageId);
-    if (this.config.storage.kind === 's3' && this.config.storage.serveDirect && !options.headOnly) {
+    const direct = this.config.storage.kind === 's3' && this.config.storage.serveDirect;
+    if (direct && !options.headOnly && !options.neverRedirect) {
       const url = await this.storage.presignedGetUrl(key, {
         expiresSeconds: 300,
         filename: options.filename,

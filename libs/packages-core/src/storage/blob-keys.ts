@@ -7,8 +7,11 @@
  *   │                           (<id> = 32 lower-case hex chars, random; aa, bb = its
  *   │                           first two pairs, to keep directories small)
  *   └── uploads/<id>            staging objects of an ingest or upload session in progress;
- *                               a package_blob_upload row names each one, so the cleanup job
- *                               can remove what a crashed process left behind
+ *       └── <offset>            a package_blob_upload row names each one, so the cleanup job
+ *                               can remove what a crashed process left behind; a resumable
+ *                               session keeps its first part at blobs/…/<id> (so a one-part
+ *                               upload commits where it lies) and each later part under
+ *                               uploads/<id>/<offset>, the offset zero-padded to 16 digits
  *
  * The filesystem driver additionally keeps `.tmp/` under its root for files being
  * written (never listed, never a key).
@@ -35,6 +38,13 @@ export function blobKey(storageId: string): string {
 export function uploadKey(sessionId: string): string {
   if (!ID.test(sessionId)) throw new InvalidBlobKeyError(sessionId);
   return `uploads/${sessionId}`;
+}
+
+/** Key of the part of upload session `sessionId` that starts at byte `offset`. */
+export function uploadPartKey(sessionId: string, offset: number): string {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidBlobKeyError(String(offset));
+  if (offset === 0) return blobKey(sessionId);
+  return `${uploadKey(sessionId)}/${String(offset).padStart(16, '0')}`;
 }
 
 /**

@@ -9,24 +9,11 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import {
-  authContext,
-  AuthenticationService,
-  decidePackageAccess,
-  OrganizationService,
-  Principal,
-  UserService,
-} from '@wharf/auth';
-import {
-  AppConfig,
-  OwnerKind,
-  RegistryError,
-  RegistryErrorCode,
-  UserEntity,
-} from '@wharf/packages-core';
+import { authContext, AuthenticationService, PackageAccessService, UserService } from '@wharf/auth';
+import { RegistryError, RegistryErrorCode } from '@wharf/packages-core';
 import { OciError, OciErrorCode } from './container.errors';
 import { ImageName, parseImageName } from './container.metadata';
-import { isAnonymous } from './container-token.service';
+import { policySubject } from './container-token.service';
 
 /** `identity`: any credential, the anonymous token included (GET /v2, the catalog); `read`/`write`: the image's owner. */
 export type ContainerAccessMode = 'identity' | 'read' | 'write';
@@ -57,32 +44,10 @@ export const Image = createParamDecorator((_: unknown, ctx: ExecutionContext): I
 export class ContainerAccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly config: AppConfig,
     private readonly auth: AuthenticationService,
     private readonly users: UserService,
-    private readonly orgs: OrganizationService,
+    private readonly access: PackageAccessService,
   ) {}
-
-  /** The owner when `principal` may read its images; undefined otherwise (unknown, hidden or refused). */
-  async readableOwner(
-    principal: Principal | undefined,
-    ownerName: string,
-  ): Promise<UserEntity | undefined> {
-    const owner = await this.users.findOwner(ownerName);
-    if (!owner) return undefined;
-    const anonymous = isAnonymous(principal);
-    const role =
-      !anonymous && owner.kind === OwnerKind.Organization
-        ? await this.orgs.roleOf(owner.id, principal!.user.id)
-        : undefined;
-    return decidePackageAccess(
-      anonymous ? undefined : principal,
-      { owner, role, requireSignin: this.config.requireSignin },
-      'read',
-    ).allowed
-      ? owner
-      : undefined;
-  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const mode = this.reflector.getAllAndOverride<ContainerAccessMode>(ACCESS, [
@@ -98,16 +63,7 @@ export class ContainerAccessGuard implements CanActivate {
     const owner = await this.users.findOwner(name.owner);
     if (!owner)
       throw new OciError(OciErrorCode.NameUnknown, `repository ${name.full} is not known`);
-    const anonymous = isAnonymous(ctx.principal);
-    const role =
-      !anonymous && owner.kind === OwnerKind.Organization
-        ? await this.orgs.roleOf(owner.id, ctx.principal.user.id)
-        : undefined;
-    const decision = decidePackageAccess(
-      anonymous ? undefined : ctx.principal,
-      { owner, role, requireSignin: this.config.requireSignin },
-      mode,
-    );
+    const { decision, role } = await this.access.decide(policySubject(ctx.principal), owner, mode);
     if (decision.allowed) {
       Object.assign(ctx, { owner, role, level: decision.level });
       req[IMAGE] = { ...name, owner: owner.lowerName, full: `${owner.lowerName}/${name.image}` };

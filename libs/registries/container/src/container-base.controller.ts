@@ -4,7 +4,7 @@ import { AuthenticationService, CurrentPrincipal, Principal, UserService } from 
 import { AppConfig, RegistryError, RegistryErrorCode } from '@wharf/packages-core';
 import { ContainerAccess } from './container-access.guard';
 import { ContainerCatalogService } from './container-catalog.service';
-import { ANONYMOUS_VIA, CONTAINER_JWT, ContainerTokenService } from './container-token.service';
+import { CONTAINER_JWT, ContainerTokenService, policySubject } from './container-token.service';
 import { catalog, pageOf } from './container.documents';
 import { OciError, OciErrorCode, OciErrorFilter } from './container.errors';
 import { parsePageSize, sendEmpty, sendJson, str } from './container-http';
@@ -32,8 +32,7 @@ export class ContainerBaseController {
   @Get('v2/token')
   async token(@Req() req: Request, @Res() res: Response): Promise<void> {
     const principal = await this.auth.authenticate(req);
-    let subject: Principal | undefined = principal;
-    if (principal?.via === ANONYMOUS_VIA) subject = undefined;
+    let subject = policySubject(principal);
     if (principal?.via === CONTAINER_JWT) {
       // Renewing from a token: the account is read again, so a change of rights shows now.
       const user = await this.users.findById(principal.user.id);

@@ -13,15 +13,19 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { CurrentOwner, CurrentPrincipal, Principal } from '@wharf/auth';
-import { PackageDownloadService, requestedRange, UserEntity } from '@wharf/packages-core';
-import { ContainerAccess, ContainerAccessGuard, Image } from './container-access.guard';
+import {
+  PackageDownloadService,
+  parseContentLength,
+  serveFile,
+  UploadSession,
+  UserEntity,
+} from '@wharf/packages-core';
+import { ContainerAccess, Image } from './container-access.guard';
 import { ContainerBlobsService } from './container-blobs.service';
 import { OciError, OciErrorCode, OciErrorFilter } from './container.errors';
 import { hasBody, sendEmpty, str } from './container-http';
-import { ImageName, parseContentRange, parseDigest, parseImageName } from './container.metadata';
-import { UploadSession } from '@wharf/packages-core/ingest/upload-session.store';
+import { ImageName, parseContentRange, parseDigest } from './container.metadata';
 
 const NAME = 'v2/:owner/*';
 
@@ -32,10 +36,9 @@ export class ContainerBlobsController {
   constructor(
     private readonly blobs: ContainerBlobsService,
     private readonly download: PackageDownloadService,
-    private readonly access: ContainerAccessGuard,
   ) {}
 
-  // end-2 (HEAD) / end-2 (GET): the bytes with their digest; Range → 206; S3 direct serving → 307.
+  // end-2 (HEAD) / end-2 (GET): the bytes with their digest; Range → 206; S3 direct serving → 307 (as distribution).
   @Head(`${NAME}/blobs/:digest`)
   @ContainerAccess('read')
   headBlob(
@@ -74,7 +77,7 @@ export class ContainerBlobsController {
     sendEmpty(res, 202);
   }
 
-  // end-4a (session), end-4b (monolithic `?digest=`), end-11 (`?mount=&from=`, falling back to a session).
+  // end-4a (session), end-4b (monolithic `?digest=`), end-11 (`?mount=` with or without `from`, falling back to a session).
   @Post(`${NAME}/blobs/uploads`)
   @ContainerAccess('write')
   async startUpload(
@@ -88,16 +91,14 @@ export class ContainerBlobsController {
     const digestParam = str(q.digest);
     if (digestParam !== undefined) {
       const digest = parseDigest(digestParam);
-      const declared =
-        req.headers['content-length'] !== undefined
-          ? Number(req.headers['content-length'])
-          : undefined;
+      const declared = parseContentLength(req.headers);
       await this.blobs.uploadMonolithic(owner, principal.user.id, name, digest, req, declared);
       return created(res, name, digest);
     }
     const mount = str(q.mount);
-    if (mount !== undefined && (await this.mount(owner, principal, name, mount, str(q.from))))
-      return created(res, name, mount);
+    const mounted =
+      mount !== undefined && (await this.blobs.mount(owner, principal, name, mount, str(q.from)));
+    if (mounted) return created(res, name, mounted);
     req.resume();
     const session = await this.blobs.startSession(owner, name);
     sendEmpty(res, 202, sessionHeaders(name, session));
@@ -127,8 +128,8 @@ export class ContainerBlobsController {
     @Res() res: Response,
   ) {
     const range = parseContentRange(str(req.headers['content-range']));
-    const length = req.headers['content-length'];
-    if (range && length !== undefined && Number(length) !== range.end - range.start + 1) {
+    const length = parseContentLength(req.headers);
+    if (range && length !== undefined && length !== range.end - range.start + 1) {
       throw new OciError(
         OciErrorCode.BlobUploadInvalid,
         `Content-Range ${range.start}-${range.end} does not match Content-Length ${length}`,
@@ -193,71 +194,15 @@ export class ContainerBlobsController {
     const link = await this.blobs.findLink(owner, name, digest);
     if (!link)
       throw new OciError(OciErrorCode.BlobUnknown, `blob ${digest} is not in ${name.full}`);
-    const range = requestedRange(req, link.blob.size);
-    const opened = await this.download.openBlob(link.blob, {
-      range,
-      headOnly: req.method === 'HEAD',
-    });
-    if (opened.kind === 'redirect') {
-      res.redirect(307, opened.url);
-      return;
-    }
     res.setHeader('Docker-Content-Digest', digest);
-    res.setHeader('ETag', `"${digest}"`);
-    res.setHeader('Content-Type', 'application/octet-stream');
-    res.setHeader('Accept-Ranges', 'bytes');
-    res.setHeader('Cache-Control', 'max-age=31536000');
-    if (range) {
-      res
-        .status(206)
-        .setHeader('Content-Range', `bytes ${range.start}-${range.end}/${link.blob.size}`);
-      res.setHeader('Content-Length', String(range.end - range.start + 1));
-    } else {
-      res.status(200).setHeader('Content-Length', String(link.blob.size));
-    }
-    if (req.method === 'HEAD') {
-      opened.stream.destroy();
-      res.end();
-      return;
-    }
-    await pipeline(opened.stream, res);
-  }
-
-  /** A mount succeeds only from an image the caller may read that links the blob. */
-  private async mount(
-    owner: UserEntity,
-    principal: Principal,
-    name: ImageName,
-    mount: string,
-    from: string | undefined,
-  ): Promise<boolean> {
-    let digest: string;
-    try {
-      digest = parseDigest(mount);
-    } catch {
-      return false;
-    }
-    let source = { owner, name };
-    if (from) {
-      const slash = from.indexOf('/');
-      if (slash < 1) return false;
-      let fromName: ImageName;
-      try {
-        fromName = parseImageName(from.slice(0, slash), from.slice(slash + 1));
-      } catch {
-        return false;
-      }
-      const fromOwner = await this.access.readableOwner(principal, fromName.owner);
-      if (!fromOwner) return false;
-      source = { owner: fromOwner, name: fromName };
-    }
-    return this.blobs.mount(
-      owner,
-      principal.user.id,
-      name,
-      digest,
-      await this.blobs.findLink(source.owner, source.name, digest),
-    );
+    // A blob is content-addressed: cacheable for a year. Each GET counts on the image's links.
+    await serveFile(req, res, this.download, link.file, link.blob, {
+      etag: `"${digest}"`,
+      maxAge: 31536000,
+      redirectStatus: 307,
+      countDownload: true,
+      countAnyFile: true,
+    });
   }
 }
 

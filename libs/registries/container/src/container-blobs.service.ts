@@ -1,32 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
+import { PackageAccessService, Principal, UserService } from '@wharf/auth';
 import {
   AppConfig,
   BLOB_STORAGE,
-  blobKey,
   BlobStorage,
   IngestService,
   PackageBlobEntity,
+  PackageCatalogQuery,
+  PackageFileEntity,
   PackageQueryService,
   PackageService,
   PackageType,
   StagedBlob,
-  uploadKey,
-  UserEntity,
-} from '@wharf/packages-core';
-import {
   UploadSession,
   UploadSessionStore,
-} from '@wharf/packages-core/ingest/upload-session.store';
+  uploadPartKey,
+  UserEntity,
+} from '@wharf/packages-core';
 import { OciError, OciErrorCode } from './container.errors';
-import { BLOBS_VERSION, ImageName, sha256Of } from './container.metadata';
+import {
+  BLOBS_VERSION,
+  ImageName,
+  parseDigest,
+  parseImageName,
+  sha256Of,
+} from './container.metadata';
+import { policySubject } from './container-token.service';
 import { ResumableDigests, SavedDigests } from './resumable-digests';
 
 /** An upload session's state column: hasher states, the offsets of its parts, and a writer's claim. */
 interface SessionState {
   h?: SavedDigests;
-  /** offset of each stored part, ascending; part 0 lives at `blobKey(id)`, others at `uploads/<id>/<offset>` */
+  /** offset of each stored part, ascending (stored at `uploadPartKey(id, offset)`) */
   parts: number[];
   /** set while one request writes a part or finishes: a concurrent one is refused, not interleaved */
   claim?: string;
@@ -37,6 +44,8 @@ const MAX_PARTS = 3000;
 
 export interface BlobLink {
   digest: string;
+  /** the link: a file of the image's `_blobs` version, named by the digest */
+  file: PackageFileEntity;
   blob: PackageBlobEntity;
 }
 
@@ -52,6 +61,9 @@ export class ContainerBlobsService {
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
     private readonly sessions: UploadSessionStore,
+    private readonly catalog: PackageCatalogQuery,
+    private readonly users: UserService,
+    private readonly access: PackageAccessService,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
@@ -65,7 +77,7 @@ export class ContainerBlobsService {
     const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
     const file = version && (await this.query.findFile(version.id, digest));
     const blob = file && (await this.query.getBlob(file.blobId));
-    return blob ? { digest, blob } : undefined;
+    return file && blob ? { digest, file, blob } : undefined;
   }
 
   /** Links of several digests at once (manifest validation): digest → blob. */
@@ -116,17 +128,49 @@ export class ContainerBlobsService {
     await this.link(owner, creatorId, name, digest, staged);
   }
 
-  /** Cross-repository mount: links a blob the caller may read in another image; false when it is not there. */
+  /**
+   * end-11 cross-repository mount: links `mount` into the image when the caller may read
+   * an image that holds it — the `from` image, or without `from` any image of the same
+   * owner (OCI 1.1 lets the registry choose the source, and clients send a bare `mount`).
+   * Returns the digest, or undefined when there is nothing to mount from: the caller then
+   * opens a session, as the spec asks (an invalid `mount` or `from` included).
+   */
   async mount(
     owner: UserEntity,
-    creatorId: number,
+    principal: Principal,
     name: ImageName,
-    digest: string,
-    source: BlobLink | undefined,
-  ): Promise<boolean> {
-    if (!source) return false;
-    await this.link(owner, creatorId, name, digest, { blobId: source.blob.id });
-    return true;
+    mount: string,
+    from: string | undefined,
+  ): Promise<string | undefined> {
+    const digest = attempt(() => parseDigest(mount));
+    if (!digest) return undefined;
+    const source = from === undefined ? { owner, name: undefined } : await this.sourceOf(from);
+    if (!source || !(await this.access.canRead(policySubject(principal), source.owner)))
+      return undefined;
+    const link = source.name
+      ? await this.findLink(source.owner, source.name, digest)
+      : await this.catalog.findFileInOwner(
+          source.owner.id,
+          PackageType.Container,
+          BLOBS_VERSION,
+          digest,
+        );
+    if (!link) return undefined;
+    await this.link(owner, principal.user.id, name, digest, { blobId: link.blob.id });
+    return digest;
+  }
+
+  /** The image a `from` parameter names, with its owner; undefined when either is not there. */
+  private async sourceOf(
+    from: string,
+  ): Promise<{ owner: UserEntity; name: ImageName } | undefined> {
+    const slash = from.indexOf('/');
+    const name =
+      slash > 0
+        ? attempt(() => parseImageName(from.slice(0, slash), from.slice(slash + 1)))
+        : undefined;
+    const owner = name && (await this.users.findOwner(name.owner));
+    return owner ? { owner, name } : undefined;
   }
 
   async startSession(owner: UserEntity, name: ImageName): Promise<UploadSession> {
@@ -173,7 +217,7 @@ export class ContainerBlobsService {
       );
     const claimed = await this.claim(session, state);
     const offset = session.bytesReceived;
-    const key = partKey(session.id, offset);
+    const key = uploadPartKey(session.id, offset);
     const digests = await ResumableDigests.open(state.h);
     const meter = digests.meter(offset, this.limit());
     let written = 0;
@@ -304,12 +348,13 @@ export class ContainerBlobsService {
 
   private async *readParts(id: string, parts: number[]): AsyncGenerator<Buffer> {
     for (const offset of parts) {
-      for await (const chunk of await this.storage.get(partKey(id, offset))) yield chunk as Buffer;
+      for await (const chunk of await this.storage.get(uploadPartKey(id, offset)))
+        yield chunk as Buffer;
     }
   }
 
   private async removeSession(id: string, state: SessionState): Promise<void> {
-    for (const offset of state.parts) await this.storage.delete(partKey(id, offset));
+    for (const offset of state.parts) await this.storage.delete(uploadPartKey(id, offset));
     await this.sessions.delete(id);
   }
 
@@ -323,10 +368,15 @@ function purposeOf(owner: UserEntity, name: ImageName): string {
   return `container:${owner.id}:${createHash('sha256').update(name.image).digest('hex')}`;
 }
 
-function readState(session: UploadSession): SessionState {
-  return session.state ? (JSON.parse(session.state) as SessionState) : { parts: [] };
+/** The result of `parse`, or undefined when it throws (a mount parameter that is not valid is ignored). */
+function attempt<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch {
+    return undefined;
+  }
 }
 
-function partKey(id: string, offset: number): string {
-  return offset === 0 ? blobKey(id) : `${uploadKey(id)}/${String(offset).padStart(16, '0')}`;
+function readState(session: UploadSession): SessionState {
+  return session.state ? (JSON.parse(session.state) as SessionState) : { parts: [] };
 }

@@ -1,13 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
   CleanupService,
+  PackageCatalogQuery,
   PackageEntity,
   PackageQueryService,
   PackageService,
   PackageType,
   PropertyRefType,
 } from '@wharf/packages-core';
-import { PackageCatalogQuery } from '@wharf/packages-core/packages/package-catalog.query';
 import { BLOBS_VERSION, isDigest, MANIFEST_FILE, PROP } from './container.metadata';
 import { ManifestMetadata } from './container-manifests.service';
 

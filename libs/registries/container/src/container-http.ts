@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { parseContentLength } from '@wharf/packages-core';
 import { OciError, OciErrorCode } from './container.errors';
 
 /** Sends a JSON document with an exact Content-Length. */
@@ -25,26 +26,10 @@ export function sendEmpty(
   res.status(status).end();
 }
 
-/** Reads a small body (a manifest) into memory, refusing past `limit` with 413 MANIFEST_INVALID. */
-export async function readSmallBody(req: Request, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  const tooLarge = () =>
-    new OciError(OciErrorCode.ManifestInvalid, 'Manifest exceeds maximum size', { status: 413 });
-  if (declared > limit) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(); // the error filter drains the rest
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** True when a request carries a body (a declared length above 0, or a chunked one). */
 export function hasBody(req: Request): boolean {
   return (
-    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
+    (parseContentLength(req.headers) ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined
   );
 }
 

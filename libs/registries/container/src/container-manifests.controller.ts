@@ -3,7 +3,6 @@ import {
   Delete,
   Get,
   Head,
-  Inject,
   Param,
   Put,
   Query,
@@ -12,14 +11,13 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { CurrentOwner, CurrentPrincipal, Principal } from '@wharf/auth';
-import { BLOB_STORAGE, blobKey, BlobStorage, UserEntity } from '@wharf/packages-core';
+import { PackageDownloadService, readBounded, serveFile, UserEntity } from '@wharf/packages-core';
 import { ContainerAccess, Image } from './container-access.guard';
 import { ContainerManifestsService } from './container-manifests.service';
 import { pageOf, referrersIndex, tagList } from './container.documents';
-import { OciErrorFilter } from './container.errors';
-import { parsePageSize, readSmallBody, sendEmpty, sendJson, str } from './container-http';
+import { OciError, OciErrorCode, OciErrorFilter } from './container.errors';
+import { parsePageSize, sendEmpty, sendJson, str } from './container-http';
 import {
   ImageName,
   MAX_MANIFEST_BYTES,
@@ -36,38 +34,33 @@ const NAME = 'v2/:owner/*';
 export class ContainerManifestsController {
   constructor(
     private readonly manifests: ContainerManifestsService,
-    @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly download: PackageDownloadService,
   ) {}
 
   // end-3 (HEAD): existence, digest, type and length.
   @Head(`${NAME}/manifests/:reference`)
   @ContainerAccess('read')
-  async headManifest(
+  headManifest(
     @Image() name: ImageName,
     @CurrentOwner() owner: UserEntity,
     @Param('reference') reference: string,
+    @Req() req: Request,
     @Res() res: Response,
   ) {
-    const m = await this.manifests.get(owner, name, parseReference(reference));
-    setManifestHeaders(res, m.digest, m.mediaType, m.blob.size);
-    res.status(200).end();
+    return this.serveManifest(name, owner, reference, req, res);
   }
 
   // end-3 (GET): the bytes exactly as pushed, with the media type they were pushed with (no conversion).
   @Get(`${NAME}/manifests/:reference`)
   @ContainerAccess('read')
-  async getManifest(
+  getManifest(
     @Image() name: ImageName,
     @CurrentOwner() owner: UserEntity,
     @Param('reference') reference: string,
+    @Req() req: Request,
     @Res() res: Response,
   ) {
-    const m = await this.manifests.get(owner, name, parseReference(reference));
-    // Always streamed, never redirected: clients read Docker-Content-Digest from this response.
-    const stream = await this.storage.get(blobKey(m.blob.storageId));
-    setManifestHeaders(res, m.digest, m.mediaType, m.blob.size);
-    res.status(200);
-    await pipeline(stream, res);
+    return this.serveManifest(name, owner, reference, req, res);
   }
 
   // end-7: push by tag or digest; 201 with the digest, and OCI-Subject when the manifest has a subject.
@@ -82,7 +75,7 @@ export class ContainerManifestsController {
     @Res() res: Response,
   ): Promise<void> {
     const ref = parseReference(reference);
-    const body = await readSmallBody(req, MAX_MANIFEST_BYTES);
+    const body = await readBounded(req, MAX_MANIFEST_BYTES, { tooLarge: manifestTooLarge });
     const { digest, subject } = await this.manifests.put(
       owner,
       principal.user.id,
@@ -142,11 +135,29 @@ export class ContainerManifestsController {
     if (filter) res.setHeader('OCI-Filters-Applied', 'artifactType');
     sendJson(res, 200, referrersIndex(found), MEDIA_TYPES.ociIndex);
   }
+
+  /** A GET counts a download of the version the reference names (the tag's, or the digest's). */
+  private async serveManifest(
+    name: ImageName,
+    owner: UserEntity,
+    reference: string,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    const m = await this.manifests.get(owner, name, parseReference(reference));
+    res.setHeader('Docker-Content-Digest', m.digest);
+    await serveFile(req, res, this.download, m.file, m.blob, {
+      contentType: m.mediaType,
+      etag: `"${m.digest}"`,
+      countDownload: true,
+      // Always streamed, never redirected: clients read Docker-Content-Digest from this response.
+      neverRedirect: true,
+    });
+  }
 }
 
-function setManifestHeaders(res: Response, digest: string, mediaType: string, size: number): void {
-  res.setHeader('Content-Type', mediaType);
-  res.setHeader('Content-Length', String(size));
-  res.setHeader('Docker-Content-Digest', digest);
-  res.setHeader('ETag', `"${digest}"`);
+function manifestTooLarge(): OciError {
+  return new OciError(OciErrorCode.ManifestInvalid, 'Manifest exceeds maximum size', {
+    status: 413,
+  });
 }

@@ -128,6 +128,7 @@ function packageScopes(principal: Principal): TokenScope[] {
   return s.has(TokenScope.ReadPackage) ? [TokenScope.ReadPackage] : [];
 }
 
-export function isAnonymous(principal: Principal | undefined): boolean {
-  return !principal || principal.via === ANONYMOUS_VIA;
+/** The principal as the access policy sees it: the anonymous token reads like no credentials. */
+export function policySubject(principal: Principal | undefined): Principal | undefined {
+  return principal?.via === ANONYMOUS_VIA ? undefined : principal;
 }

@@ -1,6 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { Catch } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AppConfig, describeError, RegistryError, RegistryErrorCode } from '@wharf/packages-core';
+import {
+  AppConfig,
+  describeError,
+  ProtocolErrorFilter,
+  RegistryError,
+  RegistryErrorCode,
+} from '@wharf/packages-core';
 
 /** OCI distribution-spec error codes (plus distribution's UNKNOWN and UNAVAILABLE). */
 export enum OciErrorCode {
@@ -110,35 +116,29 @@ function render(err: unknown): Rendered {
 }
 
 /**
- * Renders every error on /v2 as the OCI body `{"errors":[{code,message,detail?}]}`. A 401
+ * Renders every error on /v2 as the OCI body `{"errors":[{code,message,detail?}]}` on
+ * core's filter skeleton (logging, a response already streaming, Retry-After). A 401
  * carries exactly the Bearer challenge and the bare UNAUTHORIZED body that clients match.
  */
 @Catch()
-export class OciErrorFilter implements ExceptionFilter {
-  private readonly log = new Logger('container');
+export class OciErrorFilter extends ProtocolErrorFilter {
+  constructor(private readonly config: AppConfig) {
+    super('container');
+  }
 
-  constructor(private readonly config: AppConfig) {}
+  protected override describe(err: unknown): { status: number; message: string } {
+    return render(err);
+  }
 
-  catch(err: unknown, host: ArgumentsHost): void {
-    const res = host.switchToHttp().getResponse<Response>();
-    const req = host.switchToHttp().getRequest<Request>();
-    const r = render(err);
-    if (r.status >= 500 && r.status !== 503)
-      this.log.error((err as Error)?.message ?? String(err), (err as Error)?.stack);
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
+  protected render(res: Response, status: number, message: string, err: unknown, req: Request) {
+    const { code, detail } = render(err);
     res.setHeader(...API_VERSION_HEADER);
-    const entry: Record<string, unknown> = {
-      code: r.code,
-      message: r.status === 401 ? '' : r.message,
-    };
-    if (r.detail !== undefined && r.status !== 401) entry.detail = r.detail;
-    if (r.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(this.config));
+    const entry: Record<string, unknown> = { code, message: status === 401 ? '' : message };
+    if (detail !== undefined && status !== 401) entry.detail = detail;
+    if (status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(this.config));
     else res.removeHeader('WWW-Authenticate');
     const body = JSON.stringify({ errors: [entry] });
-    res.status(r.status).setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Type', 'application/json');
     res.setHeader('Content-Length', Buffer.byteLength(body));
     // A request body the handler never read (e.g. a refused PATCH) is drained, not left hanging.
     if (!req.readableEnded) req.resume();

@@ -1,7 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { UploadSessionStore } from '@wharf/packages-core/ingest/upload-session.store';
-import { PackageCatalogQuery } from '@wharf/packages-core/packages/package-catalog.query';
+import { PackageCatalogQuery, UploadSessionStore } from '@wharf/packages-core';
 import { ContainerAccessGuard } from './container-access.guard';
 import { ContainerBaseController, ContainerNotFoundController } from './container-base.controller';
 import { ContainerBlobsController } from './container-blobs.controller';
