@@ -16,11 +16,13 @@ const DEEP_MESSAGE =
   'import packages-core and auth through their index (@wharf/packages-core, @wharf/auth); export what you need there instead of importing a file';
 const deepImports = (allowTesting) => [
   {
-    // `@wharf/packages-core/<file>` and `@wharf/auth/<file>`; tests may use core's `testing/` helpers.
-    regex: allowTesting ? '^@wharf/(packages-core/(?!testing/)|auth/)' : '^@wharf/(packages-core|auth)/',
+    // `@wharf/packages-core/<file>`, `@wharf/auth/<file>`, and relative paths into
+    // `packages-core/src/…` or `auth/src/…`; tests and specs may use core's `testing/` helpers.
+    regex: allowTesting
+      ? '^@wharf/(packages-core/(?!testing/)|auth/)|(^|/)(packages-core/src/(?!testing/)|auth/src/)'
+      : '^@wharf/(packages-core|auth)/|(^|/)(packages-core|auth)/src/',
     message: DEEP_MESSAGE,
   },
-  { group: ['**/libs/packages-core/src/**', '**/packages-core/src/**', '**/libs/auth/src/**', '**/auth/src/**'], message: DEEP_MESSAGE },
 ];
 /** `no-restricted-imports` with layer patterns plus the deep-import ban (one rule entry: a later block would replace it). */
 const layerRule = (patterns, message, { allowTesting = false } = {}) => ({
