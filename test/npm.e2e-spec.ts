@@ -12,7 +12,7 @@ import { storedCounts } from './support/clients/inspect';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { startTestApp, TestApp } from './support/test-app';
 
-/** The npm registry over HTTP (npm.md §7, Forgejo's TestPackageNpm, plus Wharf's refusals). */
+/** The npm registry over HTTP (docs/protocols/npm.md §7, Forgejo's TestPackageNpm, plus Wharf's refusals). */
 describeEachBackend('npm registry', (backend) => {
   let t: TestApp;
   let token: string;
@@ -373,7 +373,7 @@ describeEachBackend('npm registry', (backend) => {
     await request(t.url).put(`${base()}/${esc}`).set(auth).send(packument).expect(400);
   });
 
-  it('unpublishes one version and then the whole package (npm.md §7)', async () => {
+  it('unpublishes one version and then the whole package (docs/protocols/npm.md §7)', async () => {
     const auth = { Authorization: `Bearer ${token}` };
     await publish(201, scoped, '1.0.1-pre-dummy', { tags: ['next'] });
     await request(t.url).put(`${base()}/${esc}/-rev/dummy`).send({}).expect(401);

@@ -17,7 +17,7 @@ import { startTestApp, TestApp } from './support/test-app';
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-/** The PyPI registry over HTTP (pypi.md §7, Forgejo's TestPackagePyPI, plus PEP 503/691/658 and refusals). */
+/** The PyPI registry over HTTP (docs/protocols/pypi.md §7, Forgejo's TestPackagePyPI, plus PEP 503/691/658 and refusals). */
 describeEachBackend('pypi registry', (backend) => {
   let t: TestApp;
   let token: string;

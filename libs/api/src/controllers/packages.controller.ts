@@ -18,7 +18,7 @@ import { pageOf, setPagingHeaders } from '../http/paging';
 import { ApiPackage, ApiPackageFile } from '../shapes/api-shapes';
 import { ghostUser, presentPackage, presentPackageFile, presentUser } from '../shapes/present';
 
-/** core.md §10: the owner's packages, with the same access rules as the package-manager routes. */
+/** docs/protocols/core.md §10: the owner's packages, with the same access rules as the package-manager routes. */
 @ApiController('packages/:owner', 'package')
 export class PackagesController {
   constructor(

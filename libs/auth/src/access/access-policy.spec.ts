@@ -21,7 +21,7 @@ const viaToken = (u: UserEntity, ...scopes: TokenScope[]): Principal => ({
   scopes: new Set(scopes),
 });
 
-describe('ownerAccessLevel (core.md §7)', () => {
+describe('ownerAccessLevel (docs/protocols/core.md §7)', () => {
   it('gives site admins and the owning user everything', () => {
     expect(
       ownerAccessLevel({

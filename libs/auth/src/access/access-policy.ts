@@ -39,7 +39,7 @@ export function ownerVisibleTo(
   return owner.visibility !== Visibility.Private;
 }
 
-/** The account's access to an owner's packages, before any token scope (core.md §7). */
+/** The account's access to an owner's packages, before any token scope (docs/protocols/core.md §7). */
 export function ownerAccessLevel({ user, owner, role, requireSignin }: AccessInput): AccessLevel {
   if (!user && requireSignin) return AccessLevel.None;
   if (user?.isAdmin) return AccessLevel.Owner;

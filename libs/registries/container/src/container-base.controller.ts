@@ -46,7 +46,7 @@ export class ContainerBaseController {
     sendJson(res, 200, await this.tokens.issue(subject));
   }
 
-  // containerd tries the OAuth2 form grant first and falls back to GET on a 404 (protocols/container.md §8).
+  // containerd tries the OAuth2 form grant first and falls back to GET on a 404 (docs/protocols/container.md §8).
   @Post('v2/token')
   tokenOauth(): never {
     throw new OciError(

@@ -15,7 +15,7 @@ export const MEDIA_TYPES = {
 const IMAGE_MANIFESTS = new Set<string>([MEDIA_TYPES.ociManifest, MEDIA_TYPES.dockerManifest]);
 const INDEXES = new Set<string>([MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerList]);
 
-/** Property names (core.md: namespaced constants). */
+/** Property names (docs/protocols/core.md §2: namespaced constants). */
 export const PROP = {
   digest: 'container.digest',
   mediaType: 'container.mediatype',

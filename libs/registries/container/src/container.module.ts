@@ -12,7 +12,7 @@ import { ContainerManifestsService } from './container-manifests.service';
 import { ContainerTokenService } from './container-token.service';
 import { API_VERSION_HEADER, OciErrorFilter } from './container.errors';
 
-/** The container registry: OCI Distribution 1.1 at /v2 (protocols/container.md). */
+/** The container registry: OCI Distribution 1.1 at /v2 (docs/protocols/container.md). */
 @Module({
   // Order matters: the catch-all 404 controller's wildcard must be registered last.
   controllers: [

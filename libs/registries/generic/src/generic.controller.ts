@@ -19,7 +19,7 @@ export class GenericController {
     private readonly downloads: PackageDownloadService,
   ) {}
 
-  // generic.md §3: PUT a file (raw body, or the first file part of a form) → 201; 409 if it exists.
+  // docs/protocols/generic.md §3: PUT a file (raw body, or the first file part of a form) → 201; 409 if it exists.
   @Put(':name/:version/:filename')
   @HttpCode(201)
   @PackageAccess('write')
@@ -34,7 +34,7 @@ export class GenericController {
     await this.generic.upload(owner, principal.user.id, c, body.stream, body.declaredSize);
   }
 
-  // generic.md §8: Forgejo's HEAD only checks existence and never counts a download.
+  // docs/protocols/generic.md §8: Forgejo's HEAD only checks existence and never counts a download.
   @Head(':name/:version/:filename')
   @PackageAccess('read')
   async head(
@@ -46,7 +46,7 @@ export class GenericController {
     await this.send(c, req, res, owner, false);
   }
 
-  // generic.md §4: download with Range, Content-Disposition, checksums; counts a download.
+  // docs/protocols/generic.md §4: download with Range, Content-Disposition, checksums; counts a download.
   @Get(':name/:version/:filename')
   @PackageAccess('read')
   async download(
@@ -58,7 +58,7 @@ export class GenericController {
     await this.send(c, req, res, owner, true);
   }
 
-  // generic.md §2: DELETE one file (the version goes with its last file).
+  // docs/protocols/generic.md §2: DELETE one file (the version goes with its last file).
   @Delete(':name/:version/:filename')
   @HttpCode(204)
   @PackageAccess('write')
@@ -69,7 +69,7 @@ export class GenericController {
     await this.generic.deleteFile(owner, c);
   }
 
-  // generic.md §2: DELETE a version with all its files.
+  // docs/protocols/generic.md §2: DELETE a version with all its files.
   @Delete(':name/:version')
   @HttpCode(204)
   @PackageAccess('write')

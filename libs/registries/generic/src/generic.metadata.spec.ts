@@ -1,7 +1,7 @@
 import { assertGenericFilename, assertGenericName, assertGenericVersion } from './generic.metadata';
 import { HOSTILE_NAMES } from '../../../packages-core/src/testing/hostile-names';
 
-// The good/bad lists of Forgejo's validator unit tests (generic.md §3, §7).
+// The good/bad lists of Forgejo's validator unit tests (docs/protocols/generic.md §3, §7).
 describe('generic name validation', () => {
   it.each(['a', '1', 'a-', 'a_b', 'c.d+', 'te-st_pac.kage'])('accepts package name %p', (name) => {
     expect(() => assertGenericName(name)).not.toThrow();

@@ -25,7 +25,7 @@ export interface GenericFile {
   blob: PackageBlobEntity;
 }
 
-/** The generic format's rules (generic.md §3): one lead file per upload, no overwrite. */
+/** The generic format's rules (docs/protocols/generic.md §3): one lead file per upload, no overwrite. */
 @Injectable()
 export class GenericService {
   constructor(

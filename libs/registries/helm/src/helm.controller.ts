@@ -24,7 +24,7 @@ export class HelmController {
     private readonly downloads: PackageDownloadService,
   ) {}
 
-  // helm.md §4: `helm repo add/update` fetch the index; ETag + Last-Modified, 304 when unchanged.
+  // docs/protocols/helm.md §4: `helm repo add/update` fetch the index; ETag + Last-Modified, 304 when unchanged.
   @Get('index.yaml')
   @PackageAccess('read')
   async index(
@@ -45,7 +45,7 @@ export class HelmController {
     res.end(req.method === 'HEAD' ? undefined : doc.body);
   }
 
-  // helm.md §3: ChartMuseum's upload API (`helm cm-push`, `curl --data-binary`): raw .tgz or multipart `chart`.
+  // docs/protocols/helm.md §3: ChartMuseum's upload API (`helm cm-push`, `curl --data-binary`): raw .tgz or multipart `chart`.
   @Post('api/charts')
   @HttpCode(201)
   @PackageAccess('write')
@@ -75,7 +75,7 @@ export class HelmController {
     return { saved: true };
   }
 
-  // helm.md §2: `helm pull`/`install` download `{name}-{version}.tgz` from the index's urls; each GET counts.
+  // docs/protocols/helm.md §2: `helm pull`/`install` download `{name}-{version}.tgz` from the index's urls; each GET counts.
   @Get(':filename')
   @PackageAccess('read')
   async download(

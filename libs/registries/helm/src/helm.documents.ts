@@ -22,7 +22,7 @@ export interface IndexDocument {
 }
 
 /**
- * `index.yaml` (helm.md §4, Helm's repository index format): entries by chart name, each
+ * `index.yaml` (docs/protocols/helm.md §4, Helm's repository index format): entries by chart name, each
  * version's Chart.yaml fields plus `urls`, `digest` and `created`. `contextPath` is the
  * path part of the repository URL (cm-push builds its upload URL from it).
  */

@@ -5,7 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { InvalidArtifactError } from '@wharf/packages-core';
 
 /*
- * Pure parsing of an uploaded chart archive (helm.md §3): find `<chart>/Chart.yaml` in
+ * Pure parsing of an uploaded chart archive (docs/protocols/helm.md §3): find `<chart>/Chart.yaml` in
  * the gzip'd tar with a streaming reader, within a byte budget, and validate it. Nothing
  * is extracted to disk; entry names are only compared.
  */
@@ -111,7 +111,7 @@ export async function readChartMetadata(
   );
 }
 
-/** Validates Chart.yaml text (helm.md §3) and keeps the fields the index serves. */
+/** Validates Chart.yaml text (docs/protocols/helm.md §3) and keeps the fields the index serves. */
 export function parseChartYaml(text: string): HelmChartMetadata {
   let doc: unknown;
   try {

@@ -18,7 +18,7 @@ import { chartFileName, HelmChartMetadata, readChartMetadata } from './helm.meta
 // Versions listed per index request; an owner with more is paged through.
 const INDEX_PAGE = 1000;
 
-/** The Helm format's rules (helm.md §3–4). */
+/** The Helm format's rules (docs/protocols/helm.md §3–4). */
 @Injectable()
 export class HelmService {
   constructor(

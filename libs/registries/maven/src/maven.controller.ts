@@ -35,7 +35,7 @@ export class MavenController {
     private readonly downloads: PackageDownloadService,
   ) {}
 
-  // maven.md §3: `mvn deploy` PUTs each file, then checksums (verified, not stored), then maven-metadata.xml (ignored).
+  // docs/protocols/maven.md §3: `mvn deploy` PUTs each file, then checksums (verified, not stored), then maven-metadata.xml (ignored).
   @Put('*')
   @PackageAccess('write')
   async put(
@@ -54,7 +54,7 @@ export class MavenController {
     res.status(status).end();
   }
 
-  // maven.md §2: HEAD sends the headers of a GET and never counts a download.
+  // docs/protocols/maven.md §2: HEAD sends the headers of a GET and never counts a download.
   @Head('*')
   @PackageAccess('read')
   async head(
@@ -65,7 +65,7 @@ export class MavenController {
     await this.send(await this.maven.resolve(owner, parseMavenPath(rawPath(req))), req, res);
   }
 
-  // maven.md §2/§4: files, checksums computed for every file, generated artifact-level maven-metadata.xml.
+  // docs/protocols/maven.md §2/§4: files, checksums computed for every file, generated artifact-level maven-metadata.xml.
   @Get('*')
   @PackageAccess('read')
   async get(

@@ -7,7 +7,7 @@ export interface ListedVersion {
 }
 
 /**
- * Artifact-level `maven-metadata.xml` (Maven repository-metadata 1.1.0; maven.md §4).
+ * Artifact-level `maven-metadata.xml` (Maven repository-metadata 1.1.0; docs/protocols/maven.md §4).
  * Versions in upload order, as Forgejo lists them: clients take `latest`/`release` from
  * the elements and sort version ranges themselves. `latest` = newest upload (snapshots
  * included), `release` = newest non-SNAPSHOT (omitted when there is none), and

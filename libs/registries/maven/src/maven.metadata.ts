@@ -3,7 +3,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { checkName, InvalidArtifactError, NameGrammar, RegistryError } from '@wharf/packages-core';
 
 /*
- * Pure parsing for the Maven format (maven.md §2–3): the repository path of a request,
+ * Pure parsing for the Maven format (docs/protocols/maven.md §2–3): the repository path of a request,
  * and the pom of an uploaded version. No Nest, no database.
  */
 

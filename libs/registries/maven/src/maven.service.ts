@@ -44,7 +44,7 @@ const BLOB_HASH: Record<ChecksumAlgorithm, 'hashMd5' | 'hashSha1' | 'hashSha256'
 // A checksum body is one hex digest (128 characters for sha512).
 const MAX_CHECKSUM_BYTES = 1024;
 
-/** The Maven format's rules (maven.md §3–4). */
+/** The Maven format's rules (docs/protocols/maven.md §3–4). */
 @Injectable()
 export class MavenService {
   constructor(

@@ -33,7 +33,7 @@ interface PkgParams {
 
 const SMALL_BODY = 64 * 1024;
 
-/** The registry-wide `-/…` routes of npm (npm.md §2): account, dist-tags, search. Registered before the package routes. */
+/** The registry-wide `-/…` routes of npm (docs/protocols/npm.md §2): account, dist-tags, search. Registered before the package routes. */
 @Controller('api/packages/:owner/npm/-')
 @UseFilters(NpmErrorFilter)
 export class NpmRegistryController {
@@ -50,7 +50,7 @@ export class NpmRegistryController {
     return {};
   }
 
-  // `npm whoami` reads `username` (npm.md §2, Gitea 2026).
+  // `npm whoami` reads `username` (docs/protocols/npm.md §2, Gitea 2026).
   @Get('whoami')
   @SignedIn()
   whoami(@CurrentPrincipal() principal: Principal): { username: string } {
@@ -77,7 +77,7 @@ export class NpmRegistryController {
     return this.login.login(couchUser, body, req.ip ?? req.socket.remoteAddress ?? '');
   }
 
-  // `npm search` (npm.md §4).
+  // `npm search` (docs/protocols/npm.md §4).
   @Get('v1/search')
   @PackageAccess('read')
   search(

@@ -32,7 +32,7 @@ interface PkgParams {
 
 const UNPUBLISH_BODY_LIMIT = 64 * 1024 * 1024;
 
-/** The package routes of the npm registry (npm.md §2); the `-/…` routes are in NpmRegistryController. */
+/** The package routes of the npm registry (docs/protocols/npm.md §2); the `-/…` routes are in NpmRegistryController. */
 @Controller('api/packages/:owner/npm')
 @UseFilters(NpmErrorFilter)
 export class NpmController {
@@ -41,7 +41,7 @@ export class NpmController {
     private readonly downloads: PackageDownloadService,
   ) {}
 
-  // npm.md §4: the packument; npm install asks for the abbreviated form by Accept.
+  // docs/protocols/npm.md §4: the packument; npm install asks for the abbreviated form by Accept.
   @Get(':pkg')
   @PackageAccess('read')
   async packument(
@@ -69,7 +69,7 @@ export class NpmController {
     sendJson(res, await this.npm.versionDocument(owner, packageNameFromPath(first), second));
   }
 
-  // npm.md §3: `npm publish` (document with a base64 tarball) and `npm deprecate` (packument sent back).
+  // docs/protocols/npm.md §3: `npm publish` (document with a base64 tarball) and `npm deprecate` (packument sent back).
   @Put([':pkg', ':scope/:pkg'])
   @PackageAccess('write')
   async put(
@@ -83,7 +83,7 @@ export class NpmController {
     res.status(outcome === 'published' ? 201 : 200).json({ ok: true });
   }
 
-  // npm.md §8: unpublish step 1 uploads the trimmed packument; the DELETE that follows does the work.
+  // docs/protocols/npm.md §8: unpublish step 1 uploads the trimmed packument; the DELETE that follows does the work.
   @Put([':pkg/-rev/:rev', ':scope/:pkg/-rev/:rev'])
   @HttpCode(200)
   @PackageAccess('write')
@@ -93,7 +93,7 @@ export class NpmController {
     return { ok: true };
   }
 
-  // npm.md §2: `npm unpublish pkg --force` deletes every version.
+  // docs/protocols/npm.md §2: `npm unpublish pkg --force` deletes every version.
   @Delete([':pkg/-rev/:rev', ':scope/:pkg/-rev/:rev'])
   @HttpCode(200)
   @PackageAccess('write')
@@ -105,7 +105,7 @@ export class NpmController {
     return { ok: true };
   }
 
-  // npm.md §8: `npm unpublish pkg@v` ends with DELETE `<dist.tarball>/-rev/<rev>`.
+  // docs/protocols/npm.md §8: `npm unpublish pkg@v` ends with DELETE `<dist.tarball>/-rev/<rev>`.
   @Delete([':pkg/-/:version/:filename/-rev/:rev', ':scope/:pkg/-/:version/:filename/-rev/:rev'])
   @HttpCode(200)
   @PackageAccess('write')
@@ -119,7 +119,7 @@ export class NpmController {
     return { ok: true };
   }
 
-  // npm.md §2: the tarball at the URL the packument's dist.tarball names; each GET counts a download.
+  // docs/protocols/npm.md §2: the tarball at the URL the packument's dist.tarball names; each GET counts a download.
   @Get([':pkg/-/:version/:filename', ':scope/:pkg/-/:version/:filename'])
   @PackageAccess('read')
   async tarball(
@@ -133,7 +133,7 @@ export class NpmController {
     await this.sendTarball(nameOf(p), filename, version, req, res, owner);
   }
 
-  // npm.md §8: npmjs-style tarball URLs of old lockfiles, `/{pkg}/-/{name}-{version}.tgz`.
+  // docs/protocols/npm.md §8: npmjs-style tarball URLs of old lockfiles, `/{pkg}/-/{name}-{version}.tgz`.
   @Get([':pkg/-/:filename', ':scope/:pkg/-/:filename'])
   @PackageAccess('read')
   async tarballByName(

@@ -2,7 +2,7 @@ import semver from 'semver';
 import { NpmVersionMetadata } from './npm.metadata';
 
 /*
- * Pure builders of the documents npm reads (npm.md §4): the packument, its abbreviated
+ * Pure builders of the documents npm reads (docs/protocols/npm.md §4): the packument, its abbreviated
  * "corgi" form for installs, and search results. Inputs are plain values from the read model.
  */
 
@@ -158,7 +158,7 @@ export interface SearchHit {
   publisher?: string;
 }
 
-/** `GET /-/v1/search` (npm.md §4). npm prints `maintainers` and `publisher` and breaks without them. */
+/** `GET /-/v1/search` (docs/protocols/npm.md §4). npm prints `maintainers` and `publisher` and breaks without them. */
 export function buildSearchResults(
   hits: SearchHit[],
   total: number,

@@ -5,7 +5,7 @@ import * as tar from 'tar-stream';
 import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
 
 /*
- * Pure rules of the npm format (npm.md §3): names, versions, dist-tags, the version
+ * Pure rules of the npm format (docs/protocols/npm.md §3): names, versions, dist-tags, the version
  * manifest kept from a publish document, and the package.json inside the tarball.
  */
 
@@ -69,7 +69,7 @@ export function assertDistTag(tag: string): void {
 }
 
 /**
- * The one version a publish document (`PUT /{pkg}`, npm.md §3) publishes, checked against
+ * The one version a publish document (`PUT /{pkg}`, docs/protocols/npm.md §3) publishes, checked against
  * the package the URL names: its canonical version, its version object, and the dist-tags
  * to move (`latest` when the document names none).
  */
@@ -205,7 +205,7 @@ export async function readTarballManifest(
   throw new InvalidArtifactError('the tarball has no package/package.json');
 }
 
-/** The tarball's package.json must describe the version the document publishes (npm.md §3, issue 6). */
+/** The tarball's package.json must describe the version the document publishes (docs/protocols/npm.md §3, issue 6). */
 export function assertManifestAgrees(
   found: { name: unknown; version: unknown },
   name: string,

@@ -46,11 +46,11 @@ export interface NpmTarball {
   blob: PackageBlobEntity;
 }
 
-// npm.md §4: Forgejo caps search pages at 50 and answers 30 by default (npm asks for 20).
+// docs/protocols/npm.md §4: Forgejo caps search pages at 50 and answers 30 by default (npm asks for 20).
 const SEARCH_DEFAULT = 30;
 const SEARCH_MAX = 250;
 
-/** The npm format's rules (npm.md §3–4): publish, documents, dist-tags, deprecate, unpublish, search. */
+/** The npm format's rules (docs/protocols/npm.md §3–4): publish, documents, dist-tags, deprecate, unpublish, search. */
 @Injectable()
 export class NpmService {
   constructor(
@@ -122,7 +122,7 @@ export class NpmService {
       { version, creatorId, metadata },
       { name: filename, blob: staged, isLead: true },
     );
-    // npm.md §3.10: every tag of the document moves to the new version.
+    // docs/protocols/npm.md §3.10: every tag of the document moves to the new version.
     for (const tag of tags)
       await this.packages.setProperty(
         PropertyRefType.Package,

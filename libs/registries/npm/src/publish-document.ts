@@ -4,7 +4,7 @@ import Parser from 'stream-json/Parser';
 import { RegistryError } from '@wharf/packages-core';
 
 /*
- * Streaming reader of an npm publish document (`PUT /{pkg}`, npm.md §3). The document is
+ * Streaming reader of an npm publish document (`PUT /{pkg}`, docs/protocols/npm.md §3). The document is
  * JSON whose `_attachments.<file>.data` is the whole tarball in base64 — often most of
  * the body. Everything else is assembled into a value (within a byte budget); the first
  * attachment's `data` is decoded chunk by chunk and handed to `sink` as a stream, so the

@@ -20,7 +20,7 @@ import {
 } from './pypi.documents';
 import { PypiService } from './pypi.service';
 
-/** The PyPI registry (pypi.md §2): twine's upload API, the Simple API, file downloads. Errors are plain text. */
+/** The PyPI registry (docs/protocols/pypi.md §2): twine's upload API, the Simple API, file downloads. Errors are plain text. */
 @Controller('api/packages/:owner/pypi')
 export class PypiController {
   constructor(
@@ -28,7 +28,7 @@ export class PypiController {
     private readonly downloads: PackageDownloadService,
   ) {}
 
-  // pypi.md §3: twine posts to `{base}` without a trailing slash; 201 with an empty body.
+  // docs/protocols/pypi.md §3: twine posts to `{base}` without a trailing slash; 201 with an empty body.
   @Post(['', '/'])
   @HttpCode(201)
   @PackageAccess('write')
@@ -78,7 +78,7 @@ export class PypiController {
     );
   }
 
-  // pypi.md §2: a distribution file (each GET counts), or `<wheel>.metadata` (PEP 658).
+  // docs/protocols/pypi.md §2: a distribution file (each GET counts), or `<wheel>.metadata` (PEP 658).
   @Get('files/:project/:version/:filename')
   @PackageAccess('read')
   async file(

@@ -1,5 +1,5 @@
 /*
- * Pure builders of the Simple Repository API (pypi.md §4): PEP 503 HTML and PEP 691 JSON,
+ * Pure builders of the Simple Repository API (docs/protocols/pypi.md §4): PEP 503 HTML and PEP 691 JSON,
  * with the PEP 700 fields (versions, size, upload-time) and PEP 658/714 metadata hints.
  */
 

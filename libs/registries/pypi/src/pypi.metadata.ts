@@ -1,7 +1,7 @@
 import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
 
 /*
- * Pure rules of the PyPI format (pypi.md §3): project names (PEP 503), versions (PEP 440),
+ * Pure rules of the PyPI format (docs/protocols/pypi.md §3): project names (PEP 503), versions (PEP 440),
  * distribution file names, and core metadata (METADATA / PKG-INFO, RFC 822 style).
  */
 

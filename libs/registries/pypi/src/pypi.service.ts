@@ -43,7 +43,7 @@ export type PypiDownload =
   | { kind: 'file'; file: PackageFileEntity; blob: PackageBlobEntity }
   | { kind: 'metadata'; body: Buffer; file: PackageFileEntity };
 
-/** The PyPI format's rules (pypi.md §3–4): twine uploads, the Simple API, downloads. */
+/** The PyPI format's rules (docs/protocols/pypi.md §3–4): twine uploads, the Simple API, downloads. */
 @Injectable()
 export class PypiService {
   constructor(

@@ -14,7 +14,7 @@ export interface UploadForm<T> {
 const LIMITS = { files: 1, fields: 256, fieldSize: 4 * 1024 * 1024, parts: 300, headerPairs: 64 };
 
 /**
- * Reads the legacy upload API's multipart body (pypi.md §3). The `content` part streams
+ * Reads the legacy upload API's multipart body (docs/protocols/pypi.md §3). The `content` part streams
  * into `sink` as it arrives, whichever order the parts come in; the other fields are kept.
  * If the form is refused after the sink finished, `onAbandon` gets its result to discard.
  */
