@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
+import { describeEachBackend } from './support/backends';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import {
@@ -9,7 +14,9 @@ import {
   FormatProfile,
   KitRequest,
   multipart,
+  storedState,
 } from './support/format-kit';
+import { startTestApp, TestApp } from './support/test-app';
 
 /**
  * The shared end-to-end kit (test/support/format-kit) run for each landed format: a
@@ -244,3 +251,29 @@ const container: FormatProfile = {
 };
 
 for (const profile of [generic, maven, helm, npm, pypi, container]) describeFormatKit(profile);
+
+describeEachBackend('format kit: its leftover check', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp(backend)));
+  afterAll(() => t?.close());
+
+  it('sees a staging object left in storage and a file left in the data directory', async () => {
+    const before = await storedState(t);
+    const storage = t.app.get<BlobStorage>(BLOB_STORAGE);
+    const key = uploadKey(generateStorageId());
+    await storage.put(key, Readable.from([Buffer.from('left behind')]));
+    const stray = path.join(t.config.dataDir, 'stray.tmp');
+    writeFileSync(stray, 'left behind');
+    try {
+      expect(await storedState(t)).toEqual({
+        ...before,
+        objects: [...before.objects, key].sort(),
+        debris: [...before.debris, 'stray.tmp'].sort(),
+      });
+    } finally {
+      await storage.delete(key);
+      rmSync(stray);
+    }
+    expect(await storedState(t)).toEqual(before);
+  });
+});
