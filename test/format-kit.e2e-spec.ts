@@ -1,0 +1,279 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
+import { describeEachBackend } from './support/backends';
+import { challengeFor, registryToken, sha256 } from './support/clients/container';
+import { npmTarball, publishDocument } from './support/clients/npm';
+import {
+  coreEtag,
+  describeFormatKit,
+  FormatProfile,
+  KitRequest,
+  multipart,
+  storedState,
+} from './support/format-kit';
+import { startTestApp, TestApp } from './support/test-app';
+
+/**
+ * The shared end-to-end kit (test/support/format-kit) run for each landed format: a
+ * profile says how to publish and fetch an artifact; the kit runs the permission matrix,
+ * the refused-upload checks and the download-header checks on both backends.
+ */
+
+const BASIC = () => 'Basic realm="Wharf"';
+const pkgs = (owner: string, type: string) => `/api/packages/${owner}/${type}`;
+/** Incompressible filler, so an archive holding it is as large as it. */
+const filler = (limit: number) => randomBytes(limit + 16 * 1024);
+
+async function tgz(entries: Record<string, string | Buffer>): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const [name, body] of Object.entries(entries)) pack.entry({ name, mode: 0o644 }, body);
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return gzipSync(Buffer.concat(chunks));
+}
+
+const put = (path: string, body: Buffer, headers: Record<string, string> = {}): KitRequest => ({
+  method: 'PUT',
+  path,
+  body,
+  headers,
+});
+
+const generic: FormatProfile = {
+  name: 'generic',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_GENERIC',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const path = `${pkgs(owner, 'generic')}/kit/1.0.${n}/kit-${n}.bin`;
+    const bytes = Buffer.from(`generic artifact ${n}`);
+    return { upload: put(path, bytes), download: path, bytes, filename: `kit-${n}.bin` };
+  },
+  // A multipart Content-Type on a body that is no form: refused once the body has been read.
+  async invalidUpload(owner, n) {
+    return put(`${pkgs(owner, 'generic')}/kit/9.0.${n}/kit.bin`, Buffer.from('raw bytes'), {
+      'Content-Type': 'multipart/form-data; boundary=kit',
+    });
+  },
+  async oversizedUpload(owner, n, limit) {
+    return put(`${pkgs(owner, 'generic')}/kit/9.1.${n}/big.bin`, filler(limit));
+  },
+  etag: coreEtag,
+};
+
+const maven: FormatProfile = {
+  name: 'maven',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_MAVEN',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const file = `kit-art-1.0.${n}.jar`;
+    const path = `${pkgs(owner, 'maven')}/com/kit/kit-art/1.0.${n}/${file}`;
+    const bytes = Buffer.from(`maven jar ${n}`);
+    return { upload: put(path, bytes), download: path, bytes, filename: file };
+  },
+  async invalidUpload(owner, n) {
+    return put(
+      `${pkgs(owner, 'maven')}/com/kit/kit-art/9.0.${n}/kit-art-9.0.${n}.pom`,
+      Buffer.from('<project><groupId>com.kit</groupId>'),
+    );
+  },
+  async oversizedUpload(owner, n, limit) {
+    return put(
+      `${pkgs(owner, 'maven')}/com/kit/kit-art/9.1.${n}/kit-art-9.1.${n}.jar`,
+      filler(limit),
+    );
+  },
+  etag: coreEtag,
+};
+
+const chart = (version: string, extra: Record<string, string | Buffer> = {}) =>
+  tgz({
+    'kit-chart/Chart.yaml': `apiVersion: v2\nname: kit-chart\nversion: ${version}\n`,
+    ...extra,
+  });
+
+const helm: FormatProfile = {
+  name: 'helm',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_HELM',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = await chart(`1.0.${n}`);
+    const file = `kit-chart-1.0.${n}.tgz`;
+    return {
+      upload: { method: 'POST', path: `${pkgs(owner, 'helm')}/api/charts`, body: bytes },
+      download: `${pkgs(owner, 'helm')}/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  async invalidUpload(owner) {
+    return {
+      method: 'POST',
+      path: `${pkgs(owner, 'helm')}/api/charts`,
+      body: Buffer.from('no chart'),
+    };
+  },
+  async oversizedUpload(owner, n, limit) {
+    const body = await chart(`9.1.${n}`, { 'kit-chart/files/big.bin': filler(limit) });
+    return { method: 'POST', path: `${pkgs(owner, 'helm')}/api/charts`, body };
+  },
+  etag: coreEtag,
+};
+
+const npmPublish = async (owner: string, version: string, extra: Record<string, Buffer> = {}) => {
+  const tarball = await npmTarball({
+    'package.json': JSON.stringify({ name: 'kit-pkg', version }),
+    ...extra,
+  });
+  const doc = publishDocument({ name: 'kit-pkg', version }, tarball);
+  return {
+    tarball,
+    request: put(`${pkgs(owner, 'npm')}/kit-pkg`, Buffer.from(JSON.stringify(doc)), {
+      'Content-Type': 'application/json',
+    }),
+  };
+};
+
+const npm: FormatProfile = {
+  name: 'npm',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_NPM',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const { tarball, request } = await npmPublish(owner, `1.0.${n}`);
+    return {
+      upload: request,
+      download: `${pkgs(owner, 'npm')}/kit-pkg/-/1.0.${n}/kit-pkg-1.0.${n}.tgz`,
+      bytes: tarball,
+      filename: `kit-pkg-1.0.${n}.tgz`,
+    };
+  },
+  // An attachment that is not a gzip tarball.
+  async invalidUpload(owner, n) {
+    const doc = publishDocument({ name: 'kit-pkg', version: `9.0.${n}` }, Buffer.from('plain'));
+    return put(`${pkgs(owner, 'npm')}/kit-pkg`, Buffer.from(JSON.stringify(doc)), {
+      'Content-Type': 'application/json',
+    });
+  },
+  async oversizedUpload(owner, n, limit) {
+    return (await npmPublish(owner, `9.1.${n}`, { 'big.bin': filler(limit) })).request;
+  },
+  etag: coreEtag,
+};
+
+const pypiUpload = (owner: string, version: string, content: Buffer, digest?: string) => {
+  const filename = `kit_pkg-${version}.tar.gz`;
+  const form = multipart(
+    {
+      ':action': 'file_upload',
+      protocol_version: '1',
+      name: 'kit-pkg',
+      version,
+      filetype: 'sdist',
+      metadata_version: '2.1',
+      sha256_digest: digest ?? createHash('sha256').update(content).digest('hex'),
+    },
+    { field: 'content', filename, content },
+  );
+  return {
+    filename,
+    request: {
+      method: 'POST',
+      path: pkgs(owner, 'pypi'),
+      body: form.body,
+      headers: { 'Content-Type': form.contentType },
+    },
+  };
+};
+
+const pypi: FormatProfile = {
+  name: 'pypi',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_PYPI',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = Buffer.from(`pypi sdist ${n}`);
+    const { filename, request } = pypiUpload(owner, `1.0.${n}`, bytes);
+    return {
+      upload: request,
+      download: `${pkgs(owner, 'pypi')}/files/kit-pkg/1.0.${n}/${filename}`,
+      bytes,
+      filename,
+    };
+  },
+  // The declared sha256 is not the file's.
+  async invalidUpload(owner, n) {
+    return pypiUpload(owner, `9.0.${n}`, Buffer.from('sdist'), '0'.repeat(64)).request;
+  },
+  async oversizedUpload(owner, n, limit) {
+    return pypiUpload(owner, `9.1.${n}`, filler(limit)).request;
+  },
+  etag: coreEtag,
+};
+
+const blobUpload = (owner: string, bytes: Buffer, digest = sha256(bytes)): KitRequest => ({
+  method: 'POST',
+  path: `/v2/${owner}/kit/blobs/uploads/?digest=${digest}`,
+  body: bytes,
+  headers: { 'Content-Type': 'application/octet-stream' },
+});
+
+const container: FormatProfile = {
+  name: 'container',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CONTAINER',
+  challenge: challengeFor,
+  async artifact(owner, n) {
+    const bytes = Buffer.from(`container layer ${n}`);
+    return {
+      upload: blobUpload(owner, bytes),
+      download: `/v2/${owner}/kit/blobs/${sha256(bytes)}`,
+      bytes,
+    };
+  },
+  async invalidUpload(owner, n) {
+    return blobUpload(owner, Buffer.from(`layer ${n}`), sha256('something else'));
+  },
+  async oversizedUpload(owner, n, limit) {
+    return blobUpload(owner, filler(limit));
+  },
+  etag: (bytes) => `"${sha256(bytes)}"`,
+  checksumHeaders: (bytes) => ({ 'docker-content-digest': sha256(bytes) }),
+  async anonymousCredential(url) {
+    return { Authorization: `Bearer ${await registryToken(url)}` };
+  },
+  knownIssues: {
+    nosniff:
+      'container blobs are served without X-Content-Type-Options: nosniff (the blob route sets its own headers instead of core send-blob)',
+  },
+};
+
+for (const profile of [generic, maven, helm, npm, pypi, container]) describeFormatKit(profile);
+
+describeEachBackend('format kit: its leftover check', (backend) => {
+  let t: TestApp;
+  beforeAll(async () => (t = await startTestApp(backend)));
+  afterAll(() => t?.close());
+
+  it('sees a staging object left in storage and a file left in the data directory', async () => {
+    const before = await storedState(t);
+    const storage = t.app.get<BlobStorage>(BLOB_STORAGE);
+    const key = uploadKey(generateStorageId());
+    await storage.put(key, Readable.from([Buffer.from('left behind')]));
+    const stray = path.join(t.config.dataDir, 'stray.tmp');
+    writeFileSync(stray, 'left behind');
+    try {
+      expect(await storedState(t)).toEqual({
+        ...before,
+        objects: [...before.objects, key].sort(),
+        debris: [...before.debris, 'stray.tmp'].sort(),
+      });
+    } finally {
+      await storage.delete(key);
+      rmSync(stray);
+    }
+    expect(await storedState(t)).toEqual(before);
+  });
+});
