@@ -231,6 +231,8 @@ const container: FormatProfile = {
       upload: blobUpload(owner, bytes),
       download: `/v2/${owner}/kit/blobs/${sha256(bytes)}`,
       bytes,
+      // Served through core's download path: the stored file is named by its digest.
+      filename: sha256(bytes),
     };
   },
   async invalidUpload(owner, n) {
@@ -243,10 +245,6 @@ const container: FormatProfile = {
   checksumHeaders: (bytes) => ({ 'docker-content-digest': sha256(bytes) }),
   async anonymousCredential(url) {
     return { Authorization: `Bearer ${await registryToken(url)}` };
-  },
-  knownIssues: {
-    nosniff:
-      'container blobs are served without X-Content-Type-Options: nosniff (the blob route sets its own headers instead of core send-blob)',
   },
 };
 
