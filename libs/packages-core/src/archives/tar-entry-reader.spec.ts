@@ -15,7 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { InvalidArtifactError } from '../errors/registry-error';
-import { readTarEntry, TarCompression, TarReadOptions, walkTar } from './tar-entry-reader';
+import {
+  ArchiveBudgetError,
+  readTarEntry,
+  TarCompression,
+  TarReadOptions,
+  walkTar,
+} from './tar-entry-reader';
 import { readZipEntry } from './zip-entry-reader';
 
 // Every archive here is made by the real toolchain: GNU tar, gzip, bzip2, xz, zstd, zip.
@@ -268,7 +274,8 @@ describe('budgets', () => {
         maxEntrySize: 1000,
       }),
     );
-    expect(err).toBeInstanceOf(InvalidArtifactError);
+    expect(err).toBeInstanceOf(ArchiveBudgetError);
+    expect((err as ArchiveBudgetError).status).toBe(413);
     expect(err.message).toBe(
       `the tar archive has an entry "pkg/sub/big.txt" of ${BIG.length} bytes; at most 1000 are read`,
     );
@@ -278,9 +285,9 @@ describe('budgets', () => {
     mkdirSync(file('many'), { recursive: true });
     for (let i = 0; i < 30; i++) writeFileSync(file(`many/f${i}`), '');
     sh('tar -czf many.tar.gz many');
-    await expect(names(open('many.tar.gz'), { ...LOOSE, maxEntries: 30 })).rejects.toThrow(
-      'the tar archive has more than 30 entries',
-    );
+    const err = await failure(names(open('many.tar.gz'), { ...LOOSE, maxEntries: 30 }));
+    expect(err).toBeInstanceOf(ArchiveBudgetError);
+    expect(err.message).toBe('the tar archive has more than 30 entries');
     expect(await names(open('many.tar.gz'), { ...LOOSE, maxEntries: 31 })).toHaveLength(31);
   });
 
@@ -301,7 +308,8 @@ describe('budgets', () => {
       const err = await failure(
         names(input.stream, { ...LOOSE, maxUnpacked: 16 * 1024 * 1024, label: 'the sdist' }),
       );
-      expect(err).toBeInstanceOf(InvalidArtifactError);
+      expect(err).toBeInstanceOf(ArchiveBudgetError);
+      expect(err).not.toBeInstanceOf(InvalidArtifactError);
       expect(err.message).toBe('the sdist unpacks to more than 16777216 bytes');
       // Refused within the budget: only a part of the compressed file was pulled in.
       expect(input.read()).toBeLessThanOrEqual(size * fraction);

@@ -1,6 +1,6 @@
 import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
 import * as tar from 'tar-stream';
-import { InvalidArtifactError, RegistryError } from '../errors/registry-error';
+import { InvalidArtifactError, RegistryError, RegistryErrorCode } from '../errors/registry-error';
 import { decompress, detectCompression, TarCompression } from './decompress-stream';
 
 export type { TarCompression } from './decompress-stream';
@@ -42,7 +42,7 @@ export interface TarEntryHeader {
 }
 
 export interface TarEntry extends TarEntryHeader {
-  /** The content, whole; InvalidArtifactError when it is over `maxEntrySize`. */
+  /** The content, whole; ArchiveBudgetError when it is over `maxEntrySize`. */
   read(): Promise<Buffer>;
   /** The content as a stream, bounded only by `maxUnpacked`. Consume it before the next entry. */
   stream(): Readable;
@@ -51,9 +51,22 @@ export interface TarEntry extends TarEntryHeader {
 const DEFAULT_MAX_ENTRIES = 100_000;
 
 /**
+ * A budget passed (entry size, total unpacked, entry count): 413, and not an
+ * InvalidArtifactError, because it is no defect of the archive a format may tolerate (PyPI
+ * stores an sdist it cannot read) but a refusal to spend more on it, which nothing swallows.
+ */
+export class ArchiveBudgetError extends RegistryError {
+  constructor(message: string) {
+    super(RegistryErrorCode.PayloadTooLarge, message);
+    this.name = 'ArchiveBudgetError';
+  }
+}
+
+/**
  * Each entry of the archive, in order; an entry's content not read before the next is asked
- * for is skipped. Throws InvalidArtifactError for a corrupt, truncated or wrongly compressed
- * archive, a budget passed, or an unsafe entry (see `assertSafeEntry`). Leaving the loop
+ * for is skipped. Throws InvalidArtifactError (400) for a corrupt, truncated or wrongly
+ * compressed archive or an unsafe entry (see `assertSafeEntry`), ArchiveBudgetError (413)
+ * for a budget passed, and an error of the archive stream itself as it is. Leaving the loop
  * early releases the archive and the decompressor.
  */
 export async function* walkTar(
@@ -64,7 +77,7 @@ export async function* walkTar(
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   const { input, compression, ioError } = await sniff(archive, options.compression ?? 'detect');
   const overBudget = () =>
-    new InvalidArtifactError(`${label} unpacks to more than ${options.maxUnpacked} bytes`);
+    new ArchiveBudgetError(`${label} unpacks to more than ${options.maxUnpacked} bytes`);
   const tarBytes = decompress(input, compression, options.maxUnpacked, overBudget);
   const extract = tar.extract();
   pipeline(tarBytes, new ByteBudget(options.maxUnpacked, overBudget), extract, () => undefined);
@@ -72,7 +85,7 @@ export async function* walkTar(
   try {
     for await (const raw of extract) {
       if (++count > maxEntries)
-        throw new InvalidArtifactError(`${label} has more than ${maxEntries} entries`);
+        throw new ArchiveBudgetError(`${label} has more than ${maxEntries} entries`);
       const header = headerOf(raw.header);
       assertSafeEntry(header, label, options.allowLinks === true);
       const content = raw as unknown as Readable;
@@ -201,7 +214,7 @@ async function readAll(
   label: string,
 ): Promise<Buffer> {
   const tooLarge = (n: number) =>
-    new InvalidArtifactError(
+    new ArchiveBudgetError(
       `${label} has an entry ${JSON.stringify(entry.name.slice(0, 200))} of ${n} bytes; at most ${max} are read`,
     );
   if (entry.size > max) throw tooLarge(entry.size);
