@@ -1,4 +1,5 @@
 export * from './archives/zip-entry-reader';
+export * from './archives/tar-entry-reader';
 export * from './config/config';
 export * from './config/secret.service';
 export * from './config/parse-byte-size';

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -65,7 +67,7 @@ describe('readChartMetadata', () => {
     [
       'Chart.yaml as a symlink',
       [{ name: 'c/Chart.yaml', type: 'symlink' as const, linkname: '/etc/passwd' }],
-      /Chart.yaml file is missing/,
+      /"c\/Chart.yaml" that is refused: it is a symbolic link/,
     ],
     [
       'a ../ entry',
@@ -73,9 +75,9 @@ describe('readChartMetadata', () => {
         { name: '../evil', body: 'x' },
         { name: 'c/Chart.yaml', body: CHART },
       ],
-      /unsafe path/,
+      /the name has a ".." segment/,
     ],
-    ['an absolute entry', [{ name: '/etc/evil', body: 'x' }], /unsafe path/],
+    ['an absolute entry', [{ name: '/etc/evil', body: 'x' }], /the name is an absolute path/],
   ])('refuses an archive with %s', async (_what, entries, reason) => {
     await expect(readChartMetadata(Readable.from(await tgz(entries)))).rejects.toThrow(reason);
   });
@@ -95,7 +97,7 @@ describe('readChartMetadata', () => {
     ]);
     await expect(
       readChartMetadata(Readable.from(big), { maxChartYaml: 1000, maxUnpacked: 1e6 }),
-    ).rejects.toThrow(/larger than 1000 bytes/);
+    ).rejects.toThrow(/"c\/Chart.yaml" of \d+ bytes; at most 1000 are read/);
     const bomb = await tgz([
       { name: 'c/zeros', body: '\0'.repeat(2_000_000) },
       { name: 'c/Chart.yaml', body: CHART },
@@ -103,7 +105,35 @@ describe('readChartMetadata', () => {
     expect(bomb.length).toBeLessThan(10_000);
     await expect(
       readChartMetadata(Readable.from(bomb), { maxChartYaml: 1000, maxUnpacked: 1_000_000 }),
-    ).rejects.toThrow(/more than 1000000 bytes/);
+    ).rejects.toThrow('the chart unpacks to more than 1000000 bytes');
+  });
+
+  describe('refuses archives made by GNU tar with links or names outside the chart', () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-helm-tar-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    /** A fresh chart directory `c/` and a file beside it, then `prepare`, then `tar -cPz`. */
+    function chartTar(prepare: string, entries: string): Buffer {
+      const work = mkdtempSync(path.join(dir, 'case-'));
+      mkdirSync(path.join(work, 'c/templates'), { recursive: true });
+      writeFileSync(path.join(work, 'c/Chart.yaml'), CHART);
+      writeFileSync(path.join(work, 'outside'), 'x');
+      return execFileSync('sh', ['-c', `${prepare} && tar -cPzf - ${entries}`], { cwd: work });
+    }
+
+    it.each([
+      ['a symlink', 'ln -sf /etc/passwd c/templates/x.yaml', 'c', /it is a symbolic link/],
+      ['a hard link', 'ln -f c/Chart.yaml c/copy.yaml', 'c', /it is a hard link/],
+      ['a ../ entry', 'cd c', '. ../outside', /the name has a ".." segment/],
+    ])('%s', async (_what, prepare, entries, reason) => {
+      const archive = chartTar(prepare, entries);
+      const err = await readChartMetadata(Readable.from([archive])).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(InvalidArtifactError);
+      expect((err as Error).message).toMatch(reason);
+    });
   });
 });
 

@@ -1,13 +1,11 @@
-import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import { Readable } from 'node:stream';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { InvalidArtifactError } from '@wharf/packages-core';
+import { InvalidArtifactError, readTarEntry } from '@wharf/packages-core';
 
 /*
- * Pure parsing of an uploaded chart archive (docs/protocols/helm.md §3): find `<chart>/Chart.yaml` in
- * the gzip'd tar with a streaming reader, within a byte budget, and validate it. Nothing
- * is extracted to disk; entry names are only compared.
+ * Pure parsing of an uploaded chart archive (docs/protocols/helm.md §3): find
+ * `<chart>/Chart.yaml` in the gzip'd tar with core's tar reader, within its budgets, and
+ * validate it.
  */
 
 export interface HelmMaintainer {
@@ -51,7 +49,7 @@ export interface HelmChartMetadata {
 export interface ChartLimits {
   /** Bytes of Chart.yaml itself. */
   maxChartYaml: number;
-  /** Decompressed bytes read before Chart.yaml must have been found (a gzip bomb stops here). */
+  /** Decompressed bytes of the whole archive (a gzip bomb stops here). */
   maxUnpacked: number;
 }
 
@@ -82,33 +80,20 @@ export async function readChartMetadata(
   archive: Readable,
   limits: ChartLimits = DEFAULT_CHART_LIMITS,
 ): Promise<HelmChartMetadata> {
-  const extract = tar.extract();
-  pipeline(archive, createGunzip(), new ByteBudget(limits.maxUnpacked), extract, () => undefined);
-  try {
-    for await (const entry of extract) {
-      const { name, type, size } = entry.header;
-      assertSafeEntryName(name);
-      // Forgejo: the first regular file `<dir>/Chart.yaml` (exactly one slash); sub-charts
-      // (`charts/x/Chart.yaml`) and a root-level Chart.yaml do not count.
-      if (type === 'file' && /^[^/]+\/Chart\.yaml$/.test(name)) {
-        if ((size ?? 0) > limits.maxChartYaml)
-          throw new InvalidArtifactError(`Chart.yaml is larger than ${limits.maxChartYaml} bytes`);
-        return parseChartYaml(await readEntry(entry as unknown as Readable, limits.maxChartYaml));
-      }
-      entry.resume();
-    }
-  } catch (err) {
-    if (err instanceof InvalidArtifactError) throw err;
+  // Forgejo: the first regular file `<dir>/Chart.yaml` (exactly one slash); sub-charts
+  // (`charts/x/Chart.yaml`) and a root-level Chart.yaml do not count.
+  const chartYaml = await readTarEntry(archive, (e) => /^[^/]+\/Chart\.yaml$/.test(e.name), {
+    compression: 'gzip',
+    maxEntrySize: limits.maxChartYaml,
+    maxUnpacked: limits.maxUnpacked,
+    label: 'the chart',
+    // Links refused: `helm package` stores the files links point to, never links.
+  });
+  if (!chartYaml)
     throw new InvalidArtifactError(
-      `the chart is not a valid gzip-compressed tar archive (${(err as Error).message})`,
+      'Chart.yaml file is missing: a chart archive holds <chart-name>/Chart.yaml',
     );
-  } finally {
-    archive.destroy();
-    extract.destroy();
-  }
-  throw new InvalidArtifactError(
-    'Chart.yaml file is missing: a chart archive holds <chart-name>/Chart.yaml',
-  );
+  return parseChartYaml(chartYaml.toString('utf8'));
 }
 
 /** Validates Chart.yaml text (docs/protocols/helm.md §3) and keeps the fields the index serves. */
@@ -258,46 +243,4 @@ function dropEmpty<T extends object>(obj: T): T {
     out[k] = Array.isArray(v) ? v.map((x) => (isRecord(x) ? dropEmpty(x) : x)) : v;
   }
   return out as T;
-}
-
-/** Entry names are compared, never used as paths, but a chart with such names is not one Helm would load. */
-function assertSafeEntryName(name: string): void {
-  if (name.startsWith('/') || name.split('/').includes('..') || name.includes('\\')) {
-    throw new InvalidArtifactError(
-      `the chart archive has an entry with an unsafe path: ${JSON.stringify(name.slice(0, 200))}`,
-    );
-  }
-}
-
-async function readEntry(entry: Readable, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of entry) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new InvalidArtifactError(`Chart.yaml is larger than ${max} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Passes bytes through until `max`, then fails: bounds the work a decompression bomb can cause. */
-class ByteBudget extends Transform {
-  private seen = 0;
-
-  constructor(private readonly max: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.max) {
-      done(
-        new InvalidArtifactError(
-          `the chart unpacks to more than ${this.max} bytes before its Chart.yaml`,
-        ),
-      );
-      return;
-    }
-    done(null, chunk);
-  }
 }

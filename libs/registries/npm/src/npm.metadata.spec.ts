@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -88,6 +88,50 @@ describe('readTarballManifest', () => {
     expect(err).toBeInstanceOf(InvalidArtifactError);
     expect(err.message).toMatch(reason);
   });
+
+  // Issue 11: such tarballs were accepted; npm's extractor would drop links, and a
+  // client trusting the names could write outside its target.
+  it.each([
+    [
+      'an entry ../../x',
+      'mkdir -p package/lib && echo x > x && cd package/lib',
+      '. ../../x',
+      /"\.\.\/\.\.\/x" that is refused: the name has a "\.\." segment/,
+    ],
+    [
+      'an absolute path',
+      'true',
+      'package "$PWD/package/index.js"',
+      /that is refused: the name is an absolute path/,
+    ],
+    [
+      'a symlink',
+      'ln -s /etc/passwd package/passwd',
+      'package',
+      /"package\/passwd" that is refused: it is a symbolic link/,
+    ],
+    [
+      'a hardlink',
+      'ln package/index.js package/copy.js',
+      'package',
+      /that is refused: it is a hard link/,
+    ],
+  ])(
+    'refuses a tarball with %s, made by GNU tar (400)',
+    async (_what, prepare, entries, reason) => {
+      const work = mkdtempSync(path.join(dir, 'case-'));
+      mkdirSync(path.join(work, 'package'));
+      writeFileSync(path.join(work, 'package/package.json'), '{"name":"a","version":"1.0.0"}');
+      writeFileSync(path.join(work, 'package/index.js'), '');
+      const archive = execFileSync('sh', ['-c', `${prepare} && tar -cPzf - ${entries}`], {
+        cwd: work,
+      });
+      const err = await failure(readTarballManifest(Readable.from([archive])));
+      expect(err).toBeInstanceOf(InvalidArtifactError);
+      expect((err as InvalidArtifactError).status).toBe(400);
+      expect(err.message).toMatch(reason);
+    },
+  );
 
   it('refuses what is not gzip', async () => {
     const err = await failure(readTarballManifest(Readable.from(Buffer.from('plain text'))));

@@ -1,8 +1,11 @@
-import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { Readable } from 'node:stream';
 import semver from 'semver';
-import * as tar from 'tar-stream';
-import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
+import {
+  assertSafeName,
+  InvalidArtifactError,
+  readTarEntry,
+  RegistryError,
+} from '@wharf/packages-core';
 
 /*
  * Pure rules of the npm format (docs/protocols/npm.md §3): names, versions, dist-tags, the version
@@ -154,8 +157,8 @@ export function integrityOf(sha512Hex: string): string {
 
 // package.json is a few KB; npm itself refuses a manifest over 1 MiB... generous here.
 const MAX_PACKAGE_JSON = 4 * 1024 * 1024;
-// Decompressed bytes read before package.json must have been found (a gzip bomb stops here).
-const MAX_UNPACKED_BEFORE_MANIFEST = 512 * 1024 * 1024;
+// Decompressed bytes of the whole tarball (a gzip bomb stops here).
+const MAX_UNPACKED = 512 * 1024 * 1024;
 
 /**
  * Name and version from `package/package.json` of a gzip'd tarball (npm packs everything
@@ -164,45 +167,27 @@ const MAX_UNPACKED_BEFORE_MANIFEST = 512 * 1024 * 1024;
 export async function readTarballManifest(
   archive: Readable,
 ): Promise<{ name: unknown; version: unknown }> {
-  const extract = tar.extract();
-  pipeline(
+  const text = await readTarEntry(
     archive,
-    createGunzip(),
-    new ByteBudget(MAX_UNPACKED_BEFORE_MANIFEST),
-    extract,
-    () => undefined,
+    (e) => /^[^/]+\/package\.json$/.test(e.name.replace(/^\.\//, '')),
+    {
+      compression: 'gzip',
+      maxEntrySize: MAX_PACKAGE_JSON,
+      maxUnpacked: MAX_UNPACKED,
+      label: 'the tarball',
+      // Links refused: npm's extractor drops link entries, so a package never needs one.
+    },
   );
+  if (!text) throw new InvalidArtifactError('the tarball has no package/package.json');
+  let json: unknown;
   try {
-    for await (const entry of extract) {
-      const { name, type, size } = entry.header;
-      if (type === 'file' && /^[^/]+\/package\.json$/.test(name.replace(/^\.\//, ''))) {
-        if ((size ?? 0) > MAX_PACKAGE_JSON)
-          throw new InvalidArtifactError('package.json in the tarball is too large');
-        const text = await readEntry(entry as unknown as Readable, MAX_PACKAGE_JSON);
-        let json: unknown;
-        try {
-          json = JSON.parse(text.replace(/^\uFEFF/, ''));
-        } catch {
-          throw new InvalidArtifactError('package/package.json in the tarball is not valid JSON');
-        }
-        if (!isRecord(json))
-          throw new InvalidArtifactError(
-            'package/package.json in the tarball is not a JSON object',
-          );
-        return { name: json.name, version: json.version };
-      }
-      entry.resume();
-    }
-  } catch (err) {
-    if (err instanceof RegistryError) throw err;
-    throw new InvalidArtifactError(
-      `the attachment is not a valid gzip-compressed tar archive (${(err as Error).message})`,
-    );
-  } finally {
-    archive.destroy();
-    extract.destroy();
+    json = JSON.parse(text.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch {
+    throw new InvalidArtifactError('package/package.json in the tarball is not valid JSON');
   }
-  throw new InvalidArtifactError('the tarball has no package/package.json');
+  if (!isRecord(json))
+    throw new InvalidArtifactError('package/package.json in the tarball is not a JSON object');
+  return { name: json.name, version: json.version };
 }
 
 /** The tarball's package.json must describe the version the document publishes (docs/protocols/npm.md §3, issue 6). */
@@ -226,32 +211,4 @@ export function assertManifestAgrees(
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-async function readEntry(entry: Readable, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of entry) {
-    size += (chunk as Buffer).length;
-    if (size > max) throw new InvalidArtifactError('package.json in the tarball is too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-class ByteBudget extends Transform {
-  private seen = 0;
-  constructor(private readonly max: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.max)
-      done(
-        new InvalidArtifactError(
-          'the tarball unpacks to too many bytes before package/package.json',
-        ),
-      );
-    else done(null, chunk);
-  }
 }

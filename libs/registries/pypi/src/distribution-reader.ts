@@ -1,13 +1,11 @@
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
-import { InvalidArtifactError, OpenRange, readZipEntry } from '@wharf/packages-core';
+import { Readable } from 'node:stream';
+import { OpenRange, readTarEntry, readZipEntry } from '@wharf/packages-core';
 
 /*
  * Reads the core metadata file out of a stored distribution without unpacking it:
  * a wheel's `*.dist-info/METADATA` and a zip sdist's `<dir>/PKG-INFO` through core's
- * zip entry reader (byte ranges of the blob), a tar sdist's `<dir>/PKG-INFO` with a
- * streaming tar reader.
+ * zip entry reader (byte ranges of the blob), a tar sdist's `<dir>/PKG-INFO` through core's
+ * tar reader (a stream).
  */
 
 // The core metadata is a few KB; a long description inlined makes it bigger, never this big.
@@ -27,41 +25,20 @@ export function readZipSdistMetadata(open: OpenRange, size: number): Promise<Buf
   });
 }
 
-/** `<dir>/PKG-INFO` of a gzip'd tar sdist, or undefined; reads at most `maxUnpacked` decompressed bytes. */
-export async function readTarSdistMetadata(
+/**
+ * `<dir>/PKG-INFO` of a gzip'd tar sdist (PEP 625: `.tar.gz` only), or undefined. A PKG-INFO
+ * over 8 MiB or an archive over `maxUnpacked` decompressed (a gzip bomb) is an
+ * ArchiveBudgetError (413), an unsafe entry or a corrupt archive an InvalidArtifactError.
+ */
+export function readTarSdistMetadata(
   archive: Readable,
   maxUnpacked = 512 * 1024 * 1024,
 ): Promise<Buffer | undefined> {
-  const extract = tar.extract();
-  let seen = 0;
-  const gunzip = createGunzip();
-  gunzip.on('data', (c: Buffer) => {
-    seen += c.length;
-    if (seen > maxUnpacked)
-      gunzip.destroy(
-        new InvalidArtifactError('the sdist unpacks to too many bytes before PKG-INFO'),
-      );
+  return readTarEntry(archive, (e) => /^[^/]+\/PKG-INFO$/.test(e.name.replace(/^\.\//, '')), {
+    compression: 'gzip',
+    maxEntrySize: MAX_METADATA,
+    maxUnpacked,
+    label: 'the sdist',
+    // Links refused: setuptools and hatchling store the files links point to, not links.
   });
-  pipeline(archive, gunzip, extract, () => undefined);
-  try {
-    for await (const entry of extract) {
-      const { name, type, size } = entry.header;
-      if (type === 'file' && /^[^/]+\/PKG-INFO$/.test(name.replace(/^\.\//, ''))) {
-        if ((size ?? 0) > MAX_METADATA) throw new InvalidArtifactError('PKG-INFO is too large');
-        const chunks: Buffer[] = [];
-        for await (const c of entry) chunks.push(c as Buffer);
-        return Buffer.concat(chunks);
-      }
-      entry.resume();
-    }
-  } catch (err) {
-    if (err instanceof InvalidArtifactError) throw err;
-    throw new InvalidArtifactError(
-      `the sdist is not a valid gzip-compressed tar archive (${(err as Error).message})`,
-    );
-  } finally {
-    archive.destroy();
-    extract.destroy();
-  }
-  return undefined;
 }

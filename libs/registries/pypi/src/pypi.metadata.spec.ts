@@ -1,8 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { InvalidArtifactError, RegistryError } from '@wharf/packages-core';
+import { ArchiveBudgetError, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
 import { buildDistributions } from '../../../../test/support/clients/pypi';
 import { readTarSdistMetadata, readWheelMetadata } from './distribution-reader';
 import {
@@ -128,6 +136,60 @@ describe('core metadata of real distributions', () => {
   it('reads the PKG-INFO of a tar sdist', async () => {
     const text = (await readTarSdistMetadata(Readable.from(sdist)))!.toString('utf8');
     expect(parseCoreMetadata(text).fields.name).toBe('wharf-demo');
+  });
+
+  describe('refuses hostile tar sdists made by GNU tar and gzip (issue 11)', () => {
+    /** `demo-1.0/PKG-INFO` in a fresh directory, then `prepare`, then the shell `make` writes sdist.tar.gz. */
+    function sdistOf(prepare: string, make = 'tar -cPzf sdist.tar.gz demo-1.0'): string {
+      const work = mkdtempSync(path.join(dir, 'case-'));
+      mkdirSync(path.join(work, 'demo-1.0'));
+      writeFileSync(
+        path.join(work, 'demo-1.0/PKG-INFO'),
+        'Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n',
+      );
+      execFileSync('sh', ['-c', `${prepare} && ${make}`], { cwd: work });
+      return path.join(work, 'sdist.tar.gz');
+    }
+
+    it('a PKG-INFO that inflates to 2 GiB, refused from its header (413)', async () => {
+      // GNU tar's own header for a 2 GiB PKG-INFO, then 2 GiB of gzip'd zeros as 32
+      // concatenated 64 MiB members: 2 MiB on disk.
+      const file = sdistOf(
+        'rm demo-1.0/PKG-INFO && truncate -s 2G demo-1.0/PKG-INFO && ' +
+          'head -c 64M /dev/zero | gzip -1 > z.gz',
+        '{ tar -cf - demo-1.0 | head -c 1024 | gzip -1; for i in $(seq 32); do cat z.gz; done; } > sdist.tar.gz',
+      );
+      const err = await readTarSdistMetadata(createReadStream(file)).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(ArchiveBudgetError);
+      expect((err as ArchiveBudgetError).status).toBe(413);
+      expect((err as Error).message).toBe(
+        'the sdist has an entry "demo-1.0/PKG-INFO" of 2147483648 bytes; at most 8388608 are read',
+      );
+    });
+
+    it('a gzip bomb beside PKG-INFO, refused at the unpacked budget (413)', async () => {
+      const file = sdistOf('truncate -s 64M demo-1.0/zeros');
+      const err = await readTarSdistMetadata(createReadStream(file), 16 * 1024 * 1024).catch(
+        (e: Error) => e,
+      );
+      expect(err).toBeInstanceOf(ArchiveBudgetError);
+      expect((err as Error).message).toBe('the sdist unpacks to more than 16777216 bytes');
+    });
+
+    it.each([
+      ['a symlink', 'ln -s /etc/passwd demo-1.0/setup.py', /it is a symbolic link/],
+      ['a hardlink', 'ln demo-1.0/PKG-INFO demo-1.0/copy', /it is a hard link/],
+      ['a ../ entry', 'echo x > evil && cd demo-1.0', /the name has a "\.\." segment/],
+    ])('%s (400)', async (_what, prepare, reason) => {
+      const make = prepare.includes('cd demo-1.0')
+        ? 'tar -cPzf ../sdist.tar.gz ../demo-1.0/PKG-INFO ../evil'
+        : undefined;
+      const err = await readTarSdistMetadata(createReadStream(sdistOf(prepare, make))).catch(
+        (e: Error) => e,
+      );
+      expect(err).toBeInstanceOf(InvalidArtifactError);
+      expect((err as Error).message).toMatch(reason);
+    });
   });
 
   it('refuses a wheel that is not a zip', async () => {
