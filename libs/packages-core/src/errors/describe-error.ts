@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { translateDatabaseError } from '../database/database.service';
-import { StorageUnavailableError } from '../storage/blob-storage';
+import { StorageFullError, StorageUnavailableError } from '../storage/blob-storage';
 import { RegistryError, RegistryErrorCode } from './registry-error';
 
 /** Status and public message for any error; a 500 never carries internals. */
@@ -18,6 +18,13 @@ export function describeError(err: unknown): {
       message: 'blob storage is unavailable, try again shortly',
       error: new RegistryError(RegistryErrorCode.Unavailable, 'blob storage is unavailable'),
     };
+  }
+  if (translated instanceof StorageFullError) {
+    const error = new RegistryError(
+      RegistryErrorCode.InsufficientStorage,
+      'the registry has no storage space left; nothing was stored (reads still work — try again once space is freed)',
+    );
+    return { status: 507, message: error.message, error };
   }
   if (translated instanceof HttpException) {
     const body = translated.getResponse();

@@ -14,6 +14,7 @@ export enum RegistryErrorCode {
   RangeNotSatisfiable = 'RANGE_NOT_SATISFIABLE',
   TooManyRequests = 'TOO_MANY_REQUESTS',
   Unavailable = 'UNAVAILABLE',
+  InsufficientStorage = 'INSUFFICIENT_STORAGE',
   Internal = 'INTERNAL',
 }
 
@@ -29,6 +30,7 @@ export const REGISTRY_ERROR_STATUS: Record<RegistryErrorCode, number> = {
   [RegistryErrorCode.RangeNotSatisfiable]: 416,
   [RegistryErrorCode.TooManyRequests]: 429,
   [RegistryErrorCode.Unavailable]: 503,
+  [RegistryErrorCode.InsufficientStorage]: 507,
   [RegistryErrorCode.Internal]: 500,
 };
 

@@ -103,5 +103,16 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/**
+ * The backend has no space left (ENOSPC/EDQUOT on a disk, a full MinIO): writes fail,
+ * reads and deletes keep working, and writes succeed again once space is freed.
+ */
+export class StorageFullError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageFullError';
+  }
+}
+
 /** Nest injection token for the configured {@link BlobStorage}. */
 export const BLOB_STORAGE = Symbol('BLOB_STORAGE');

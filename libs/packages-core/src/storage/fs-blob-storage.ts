@@ -11,6 +11,7 @@ import {
   BlobStorage,
   ByteRange,
   RangeNotSatisfiableError,
+  StorageFullError,
   StorageUnavailableError,
 } from './blob-storage';
 
@@ -43,15 +44,15 @@ export class FsBlobStorage implements BlobStorage {
    */
   async put(key: string, body: Readable): Promise<number> {
     const tmpDir = join(this.root, TMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, randomBytes(16).toString('hex'));
     try {
+      await mkdir(tmpDir, { recursive: true });
       const size = await writeDurably(tmp, body);
       await this.moveIntoPlace(tmp, this.pathOf(key));
       return size;
     } catch (err) {
       await unlinkIfPresent(tmp);
-      throw err;
+      throw isFull(err) ? new StorageFullError(`${this.root}: no space left`, { cause: err }) : err;
     }
   }
 
@@ -269,6 +270,12 @@ async function unlinkIfPresent(path: string): Promise<void> {
 
 function errorCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Out of space or over the user's disk quota. */
+function isFull(err: unknown): boolean {
+  const code = errorCode(err);
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }
 
 /** ENOENT, or ENOTDIR when a path component is a file (`a` exists, `a/b` asked). */

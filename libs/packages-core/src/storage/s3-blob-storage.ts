@@ -9,6 +9,7 @@ import {
   ByteRange,
   PresignOptions,
   RangeNotSatisfiableError,
+  StorageFullError,
   StorageUnavailableError,
 } from './blob-storage';
 
@@ -35,6 +36,8 @@ const MAX_PARTS = 10000;
 const OPEN_END = Number.MAX_SAFE_INTEGER - 1;
 
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound']);
+// MinIO's answer when its drives are full (HTTP 507); Ceph RGW and Swift answer 507 as `InsufficientStorage`.
+const FULL_CODES = new Set(['XMinioStorageFull', 'InsufficientStorage']);
 /** Answers meaning "these credentials / this bucket do not work", not "no such object". */
 const REFUSED_CODES = new Set([
   'AccessDenied',
@@ -275,6 +278,8 @@ export class S3BlobStorage implements BlobStorage {
       return new BlobNotFoundError(key);
     if (code !== undefined && (REFUSED_CODES.has(code) || NETWORK_CODES.has(code)))
       return this.unavailable(err);
+    if (code !== undefined && FULL_CODES.has(code))
+      return new StorageFullError(`${this.where}: no space left (${code})`, { cause: err });
     return err;
   }
 

@@ -60,6 +60,8 @@ const FROM_CORE: Record<RegistryErrorCode, OciErrorCode> = {
   [RegistryErrorCode.RangeNotSatisfiable]: OciErrorCode.BlobUploadInvalid,
   [RegistryErrorCode.TooManyRequests]: OciErrorCode.TooManyRequests,
   [RegistryErrorCode.Unavailable]: OciErrorCode.Unavailable,
+  // No OCI code for a full store; UNAVAILABLE tells clients to retry later (with the 507).
+  [RegistryErrorCode.InsufficientStorage]: OciErrorCode.Unavailable,
   [RegistryErrorCode.Internal]: OciErrorCode.Unknown,
 };
 
