@@ -93,3 +93,18 @@ export async function deleteVersionRows(
   await em.delete(PackageVersionEntity, { id: In(versionIds) });
   return files.map((f) => f.blobId);
 }
+
+/** Replaces every property of one name on a row, marking the row's package as changed. */
+export async function setPropertyIn(
+  em: EntityManager,
+  changed: ChangedScopes,
+  refType: PropertyRefType,
+  refId: number,
+  name: string,
+  values: string[],
+): Promise<void> {
+  await em.delete(PackagePropertyEntity, { refType, refId, name });
+  await insertProperties(em, refType, refId, { [name]: values });
+  const pkg = await packageOfRef(em, refType, refId);
+  if (pkg) changed.package(pkg);
+}

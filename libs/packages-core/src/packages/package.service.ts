@@ -21,47 +21,16 @@ import { StagedBlob } from '../ingest/ingest.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
 import { FileSpec, PackageSpec, VersionSpec } from './package-specs';
-import { ChangedScopes, deleteVersionRows, insertProperties, packageOfRef } from './package-rows';
+import {
+  ChangedScopes,
+  deleteVersionRows,
+  insertProperties,
+  packageOfRef,
+  setPropertyIn,
+} from './package-rows';
+import { PublishOptions, PublishResult } from './publish-transaction';
 
-export interface PublishResult {
-  package: PackageEntity;
-  version: PackageVersionEntity;
-  file: PackageFileEntity;
-  /** True when this call created the version. */
-  createdVersion: boolean;
-}
-
-/**
- * What a publish hook may do inside the publish's transaction. Use these, never other
- * PackageService calls: those open transactions of their own (and on SQLite would wait
- * for this one to end).
- */
-export interface PublishTransaction {
-  readonly package: PackageEntity;
-  readonly version: PackageVersionEntity;
-  /** The file published; absent for {@link PackageService.createVersion}. */
-  readonly file?: PackageFileEntity;
-  readonly createdVersion: boolean;
-  /** Replaces every property of one name on a row, as {@link PackageService.setProperty}. */
-  setProperty(
-    refType: PropertyRefType,
-    refId: number,
-    name: string,
-    values: string[],
-  ): Promise<void>;
-  /** Replaces this publish's version's metadata JSON (e.g. a re-uploaded chart's). */
-  setVersionMetadata(metadata: unknown): Promise<void>;
-  /** Marks one more document scope of this owner and type as changed (e.g. a repository index). */
-  bumpScope(scope: string): void;
-}
-
-export interface PublishOptions {
-  /**
-   * Runs last inside the publish's transaction: what it writes commits with the version,
-   * and when it throws nothing of the publish is kept (no row, no blob).
-   */
-  inTransaction?: (tx: PublishTransaction) => Promise<void>;
-}
+export type { PublishOptions, PublishResult, PublishTransaction } from './publish-transaction';
 
 type VersionMode = 'create' | 'create-or-reuse' | 'must-exist';
 
@@ -451,19 +420,4 @@ export class PackageService {
       this.log.warn(`could not drop staged blob ${staged.storageId}: ${(err as Error).message}`);
     }
   }
-}
-
-/** Replaces every property of one name on a row, marking the row's package as changed. */
-async function setPropertyIn(
-  em: EntityManager,
-  changed: ChangedScopes,
-  refType: PropertyRefType,
-  refId: number,
-  name: string,
-  values: string[],
-): Promise<void> {
-  await em.delete(PackagePropertyEntity, { refType, refId, name });
-  await insertProperties(em, refType, refId, { [name]: values });
-  const pkg = await packageOfRef(em, refType, refId);
-  if (pkg) changed.package(pkg);
 }
