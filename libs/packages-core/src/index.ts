@@ -37,3 +37,5 @@ export * from './http/parse-json';
 export * from './naming/name-grammar';
 export * from './ingest/upload-session.store';
 export * from './packages/package-catalog.query';
+export * from './documents/document-cache';
+export { OWNER_WIDE_SCOPE, type DocumentScope } from './documents/document-generations';

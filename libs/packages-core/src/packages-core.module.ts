@@ -16,6 +16,7 @@ import { SecretService } from './config/secret.service';
 import { buildDataSourceOptions } from './database/data-source-options';
 import { Database } from './database/database.service';
 import { runMigrations } from './database/run-migrations';
+import { DocumentCache } from './documents/document-cache';
 import { IngestService } from './ingest/ingest.service';
 import { MetricsService } from './ops/metrics.service';
 import { OpsController } from './ops/ops.controller';
@@ -49,6 +50,7 @@ const SERVICES = [
   PackageService,
   PackageQueryService,
   PackageDownloadService,
+  DocumentCache,
   CleanupService,
   MetricsService,
   ReadinessService,

@@ -1,5 +1,6 @@
 import { AccessTokenEntity } from './access-token.entity';
 import { AppSettingEntity } from './app-setting.entity';
+import { DocumentGenerationEntity } from './document-generation.entity';
 import { LoginAttemptEntity } from './login-attempt.entity';
 import { OrgMemberEntity } from './org-member.entity';
 import { PackageBlobUploadEntity } from './package-blob-upload.entity';
@@ -13,6 +14,7 @@ import { UserEntity } from './user.entity';
 export * from './access-token.entity';
 export * from './app-setting.entity';
 export * from './column-types';
+export * from './document-generation.entity';
 export * from './login-attempt.entity';
 export * from './org-member.entity';
 export * from './package-blob-upload.entity';
@@ -35,4 +37,5 @@ export const ENTITIES = [
   PackageBlobUploadEntity,
   AppSettingEntity,
   LoginAttemptEntity,
+  DocumentGenerationEntity,
 ];

@@ -71,13 +71,55 @@ export class IngestService {
     return { storageId, ...hasher.digests() };
   }
 
+  /**
+   * Stages `body` and runs the format's `check` on the staged blob (read it again, parse,
+   * validate). On any failure — the upload or the check — nothing is kept and the error
+   * propagates; on success the caller commits the blob (PackageService), which discards it
+   * should the commit fail.
+   */
+  async stageChecked<T>(
+    body: Readable,
+    options: IngestOptions,
+    check: (staged: StagedBlob) => Promise<T>,
+  ): Promise<{ staged: StagedBlob; checked: T }> {
+    const staged = await this.ingest(body, options);
+    return { staged, checked: await this.checkStaged(staged, check) };
+  }
+
+  /**
+   * Runs `work` on a blob staged elsewhere (a multipart form, a JSON document) and discards
+   * the blob when it throws. `work` may commit the blob: discarding one that was
+   * committed does nothing.
+   */
+  async checkStaged<T>(staged: StagedBlob, work: (staged: StagedBlob) => Promise<T>): Promise<T> {
+    try {
+      return await work(staged);
+    } catch (err) {
+      await this.discard(staged);
+      throw err;
+    }
+  }
+
   /** Reads a staged blob again (second, memory-bounded pass for parsers). */
   open(staged: StagedBlob, range?: ByteRange): Promise<Readable> {
     return this.storage.get(blobKey(staged.storageId), range);
   }
 
-  /** Drops a staged blob that will not be committed. Safe to call twice. */
+  /**
+   * Drops a staged blob that will not be committed. Safe to call twice, and after a
+   * commit: a committed blob has no staging row any more, and is left alone.
+   */
   async discard(staged: StagedBlob): Promise<void> {
+    try {
+      if (!(await this.db.manager.existsBy(PackageBlobUploadEntity, { id: staged.storageId })))
+        return;
+    } catch (err) {
+      // Unknown whether it was committed: keep it; the cleanup job decides from the row.
+      this.log.warn(
+        `staged blob ${staged.storageId} left for the cleanup job: ${(err as Error).message}`,
+      );
+      return;
+    }
     await this.forget(staged.storageId);
   }
 

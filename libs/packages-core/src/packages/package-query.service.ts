@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
+import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
 import {
   PackageBlobEntity,
@@ -14,11 +15,15 @@ import { PackageType } from './package-type';
 /** Property rows of one ref, grouped by name. */
 export type PropertyValues = Record<string, string[]>;
 
-/** The read model: a version with everything documents are built from, loaded in a fixed number of queries. */
-export interface VersionDescriptor {
+/**
+ * The read model: a version with everything documents are built from, loaded in a fixed
+ * number of queries. `M` is the format's metadata type (the parsed `metadata_json`;
+ * null when the version has none).
+ */
+export interface VersionDescriptor<M = unknown> {
   package: PackageEntity;
   version: PackageVersionEntity;
-  metadata: unknown;
+  metadata: M | null;
   packageProperties: PropertyValues;
   versionProperties: PropertyValues;
   files: FileDescriptor[];
@@ -56,10 +61,31 @@ export interface FileSearch {
   sha256?: string;
 }
 
+/** Which versions {@link PackageQueryService.loadDescriptors} loads, when not given by id. */
+export interface DescriptorFilter {
+  ownerId: number;
+  type: PackageType;
+  /** one package (by id) */
+  packageId?: number;
+  includeInternal?: boolean;
+}
+
+/** The format's typed metadata of a descriptor (the JSON the format stored at publish). */
+export function metadataOf<M>(descriptor: VersionDescriptor): M | null {
+  return descriptor.metadata as M | null;
+}
+
+// IN-lists are cut into chunks well under SQLite's and MySQL's parameter limits, so the
+// read model costs a fixed number of queries per chunk of this many ids.
+export const IN_LIST_CHUNK = 500;
+
 /** Reads of packages, versions and files. Internal versions are hidden unless asked for. */
 @Injectable()
 export class PackageQueryService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly config: AppConfig,
+  ) {}
 
   private get em() {
     return this.db.manager;
@@ -103,6 +129,23 @@ export class PackageQueryService {
       lowerName: name.toLowerCase(),
       compositeKey,
     });
+  }
+
+  /** A file of a version with its blob; null when either is missing. */
+  async findFileWithBlob(
+    versionId: number,
+    name: string,
+    compositeKey = '',
+  ): Promise<{ file: PackageFileEntity; blob: PackageBlobEntity } | null> {
+    const file = await this.findFile(versionId, name, compositeKey);
+    const blob = file && (await this.getBlob(file.blobId));
+    return file && blob ? { file, blob } : null;
+  }
+
+  /** `{base}/api/packages/{owner}/{type}`, the root of a format's URLs (the container registry's is /v2). */
+  packageBaseUrl(owner: { name: string } | string, type: PackageType): string {
+    const name = typeof owner === 'string' ? owner : owner.name;
+    return `${this.config.baseUrl}/api/packages/${encodeURIComponent(name)}/${type}`;
   }
 
   async listFiles(versionId: number): Promise<FileDescriptor[]> {
@@ -200,11 +243,12 @@ export class PackageQueryService {
     refIds: number[],
   ): Promise<Map<number, PropertyValues>> {
     const result = new Map<number, PropertyValues>(refIds.map((id) => [id, {}]));
-    if (!refIds.length) return result;
-    const rows = await this.em.find(PackagePropertyEntity, {
-      where: { refType, refId: In(refIds) },
-      order: { id: 'ASC' },
-    });
+    const rows = await this.findChunked([...result.keys()], (ids) =>
+      this.em.find(PackagePropertyEntity, {
+        where: { refType, refId: In(ids) },
+        order: { id: 'ASC' },
+      }),
+    );
     for (const row of rows) {
       const values = result.get(row.refId)!;
       (values[row.name] ??= []).push(row.value);
@@ -213,30 +257,89 @@ export class PackageQueryService {
   }
 
   /** One version with package, metadata, properties, files and blobs. */
-  async loadDescriptor(versionId: number): Promise<VersionDescriptor | null> {
-    const version = await this.em.findOneBy(PackageVersionEntity, { id: versionId });
-    if (!version) return null;
-    const pkg = await this.em.findOneByOrFail(PackageEntity, { id: version.packageId });
-    const [pkgProps, verProps, files] = await Promise.all([
-      this.getProperties(PropertyRefType.Package, [pkg.id]),
-      this.getProperties(PropertyRefType.Version, [version.id]),
-      this.listFiles(version.id),
+  async loadDescriptor<M = unknown>(versionId: number): Promise<VersionDescriptor<M> | null> {
+    return (await this.loadDescriptors<M>([versionId]))[0] ?? null;
+  }
+
+  /**
+   * The descriptors of many versions in a fixed number of queries whatever their number
+   * (seven per chunk of {@link IN_LIST_CHUNK} ids: versions, packages, files, blobs and
+   * the three kinds of properties). By ids: in the order given, missing ids skipped. By
+   * filter: the matching versions oldest first, internal ones only when asked for.
+   */
+  async loadDescriptors<M = unknown>(
+    versions: number[] | DescriptorFilter,
+  ): Promise<VersionDescriptor<M>[]> {
+    const rows = Array.isArray(versions)
+      ? await this.versionsById(versions)
+      : await this.versionsMatching(versions);
+    if (!rows.length) return [];
+    const packageIds = [...new Set(rows.map((v) => v.packageId))];
+    const [packages, pkgProps, verProps, files] = await Promise.all([
+      this.findChunked(packageIds, (ids) => this.em.findBy(PackageEntity, { id: In(ids) })),
+      this.getProperties(PropertyRefType.Package, packageIds),
+      this.getProperties(
+        PropertyRefType.Version,
+        rows.map((v) => v.id),
+      ),
+      this.findChunked(
+        rows.map((v) => v.id),
+        (ids) =>
+          this.em.find(PackageFileEntity, { where: { versionId: In(ids) }, order: { id: 'ASC' } }),
+      ),
     ]);
-    return {
-      package: pkg,
+    const packageById = new Map(packages.map((p) => [p.id, p]));
+    const filesByVersion = new Map<number, FileDescriptor[]>();
+    for (const file of await this.describeFiles(files)) {
+      const list = filesByVersion.get(file.file.versionId);
+      if (list) list.push(file);
+      else filesByVersion.set(file.file.versionId, [file]);
+    }
+    return rows.map((version) => ({
+      package: packageById.get(version.packageId)!,
       version,
-      metadata: version.metadataJson ? JSON.parse(version.metadataJson) : null,
-      packageProperties: pkgProps.get(pkg.id)!,
+      metadata: version.metadataJson ? (JSON.parse(version.metadataJson) as M) : null,
+      packageProperties: pkgProps.get(version.packageId)!,
       versionProperties: verProps.get(version.id)!,
-      files,
-    };
+      files: filesByVersion.get(version.id) ?? [],
+    }));
+  }
+
+  private async versionsById(ids: number[]): Promise<PackageVersionEntity[]> {
+    const found = await this.findChunked([...new Set(ids)], (chunk) =>
+      this.em.findBy(PackageVersionEntity, { id: In(chunk) }),
+    );
+    const byId = new Map(found.map((v) => [v.id, v]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  private versionsMatching(filter: DescriptorFilter): Promise<PackageVersionEntity[]> {
+    const qb = this.em
+      .createQueryBuilder(PackageVersionEntity, 'v')
+      .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
+      .where('p.owner_id = :ownerId AND p.type = :type', {
+        ownerId: filter.ownerId,
+        type: filter.type,
+      });
+    if (filter.packageId !== undefined) qb.andWhere('p.id = :pid', { pid: filter.packageId });
+    if (!filter.includeInternal)
+      qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
+    return qb.orderBy('v.created_unix', 'ASC').addOrderBy('v.id', 'ASC').getMany();
+  }
+
+  /** Runs `find` once per chunk of ids and concatenates the results. */
+  private async findChunked<T>(ids: number[], find: (chunk: number[]) => Promise<T[]>) {
+    const results: T[] = [];
+    for (let i = 0; i < ids.length; i += IN_LIST_CHUNK)
+      results.push(...(await find(ids.slice(i, i + IN_LIST_CHUNK))));
+    return results;
   }
 
   private async describeFiles(files: PackageFileEntity[]): Promise<FileDescriptor[]> {
     if (!files.length) return [];
-    const blobs = await this.em.findBy(PackageBlobEntity, {
-      id: In([...new Set(files.map((f) => f.blobId))]),
-    });
+    const blobs = await this.findChunked([...new Set(files.map((f) => f.blobId))], (ids) =>
+      this.em.findBy(PackageBlobEntity, { id: In(ids) }),
+    );
     const blobById = new Map(blobs.map((b) => [b.id, b]));
     const props = await this.getProperties(
       PropertyRefType.File,

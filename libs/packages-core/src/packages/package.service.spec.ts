@@ -339,6 +339,50 @@ for (const backend of BACKENDS) {
       expect(linux.map((f) => f.file.name)).toEqual(['lib-3.1.tar.gz']);
     });
 
+    it('a publish hook writes inside the publish; when it fails, no version row and no blob remain', async () => {
+      const tag = 'generic.tag.latest';
+      const first = await ctx.packages.createVersionWithFile(
+        pkg('hooked'),
+        ver('1', { from: 'publish' }),
+        { name: 'a.bin', blob: await stage(randomBytes(100)) },
+        {
+          inTransaction: async (tx) => {
+            expect(tx.createdVersion).toBe(true);
+            await tx.setProperty(PropertyRefType.Package, tx.package.id, tag, ['1']);
+            await tx.setVersionMetadata({ from: 'hook' });
+          },
+        },
+      );
+      const described = (await ctx.query.loadDescriptor(first.version.id))!;
+      expect(described.packageProperties).toEqual({ [tag]: ['1'] });
+      expect(described.metadata).toEqual({ from: 'hook' });
+
+      const content = randomBytes(3000);
+      const blobsBefore = await allBlobIds();
+      await expect(
+        ctx.packages.createVersionWithFile(
+          pkg('hooked'),
+          ver('2'),
+          { name: 'b.bin', blob: await stage(content) },
+          {
+            inTransaction: async (tx) => {
+              await tx.setProperty(PropertyRefType.Package, tx.package.id, tag, ['2']);
+              throw RegistryError.invalid('refused by the format');
+            },
+          },
+        ),
+      ).rejects.toMatchObject({ code: RegistryErrorCode.InvalidArgument });
+      expect(await ctx.query.findVersion(first.package.id, '2')).toBeNull();
+      expect(await ctx.query.findBlobBySha256(sha256(content))).toBeNull();
+      expect(await allBlobIds()).toEqual(blobsBefore);
+      expect(
+        (await ctx.query.getProperties(PropertyRefType.Package, [first.package.id])).get(
+          first.package.id,
+        ),
+      ).toEqual({ [tag]: ['1'] });
+      await expectConsistentStorage();
+    });
+
     async function allBlobIds(): Promise<number[]> {
       return (await ctx.db.manager.find(PackageBlobEntity)).map((b) => b.id);
     }

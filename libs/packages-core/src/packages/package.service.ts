@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import {
   Database,
   isForeignKeyViolation,
@@ -20,15 +20,17 @@ import { RegistryError } from '../errors/registry-error';
 import { StagedBlob } from '../ingest/ingest.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
-import { FileSpec, PackageSpec, PropertyMap, VersionSpec } from './package-specs';
+import { FileSpec, PackageSpec, VersionSpec } from './package-specs';
+import {
+  ChangedScopes,
+  deleteVersionRows,
+  insertProperties,
+  packageOfRef,
+  setPropertyIn,
+} from './package-rows';
+import { PublishOptions, PublishResult } from './publish-transaction';
 
-export interface PublishResult {
-  package: PackageEntity;
-  version: PackageVersionEntity;
-  file: PackageFileEntity;
-  /** True when this call created the version. */
-  createdVersion: boolean;
-}
+export type { PublishOptions, PublishResult, PublishTransaction } from './publish-transaction';
 
 type VersionMode = 'create' | 'create-or-reuse' | 'must-exist';
 
@@ -36,7 +38,8 @@ type VersionMode = 'create' | 'create-or-reuse' | 'must-exist';
  * Every write to packages: each call is one transaction, so two concurrent publishes of
  * one version end with one success and one conflict, and a failure leaves no row and no
  * blob behind. Staged blobs passed in are committed (or reused by sha256) on success and
- * discarded on failure — callers never clean up after these methods.
+ * discarded on failure — callers never clean up after these methods. Each transaction
+ * also bumps the generations of the documents it changes (DocumentCache).
  */
 @Injectable()
 export class PackageService {
@@ -52,41 +55,57 @@ export class PackageService {
     pkg: PackageSpec,
     version: VersionSpec,
     file: FileSpec,
+    options?: PublishOptions,
   ): Promise<PublishResult> {
-    return this.publish(pkg, version, file, 'create');
+    return this.publish(pkg, version, file, 'create', options);
   }
 
   /** Adds a file, creating package and version as needed; 409 when the file exists. */
-  createOrAddFile(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
-    return this.publish(pkg, version, file, 'create-or-reuse');
+  createOrAddFile(
+    pkg: PackageSpec,
+    version: VersionSpec,
+    file: FileSpec,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
+    return this.publish(pkg, version, file, 'create-or-reuse', options);
   }
 
   /** Adds a file to a version that must exist (404 otherwise). */
-  addFileToVersion(pkg: PackageSpec, version: VersionSpec, file: FileSpec): Promise<PublishResult> {
-    return this.publish(pkg, version, file, 'must-exist');
+  addFileToVersion(
+    pkg: PackageSpec,
+    version: VersionSpec,
+    file: FileSpec,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
+    return this.publish(pkg, version, file, 'must-exist', options);
   }
 
   /** Creates a version without files (formats whose versions are documents, e.g. a manifest list). */
   async createVersion(
     pkg: PackageSpec,
     version: VersionSpec,
+    options?: PublishOptions,
   ): Promise<{ package: PackageEntity; version: PackageVersionEntity }> {
-    return this.db.transaction(async (em) => {
+    return this.write(async (em, changed) => {
       const p = await this.getOrCreatePackage(em, pkg);
       const v = await this.getOrCreateVersion(em, p, version, 'create');
+      changed.package(p);
+      await this.runHook(em, changed, options, { package: p, ...v });
       return { package: p, version: v.version };
     });
   }
 
   /** Replaces a version's metadata JSON (e.g. npm deprecate). */
   async updateVersionMetadata(versionId: number, metadata: unknown): Promise<void> {
-    await this.db.transaction((em) =>
-      em.update(
+    await this.write(async (em, changed) => {
+      await em.update(
         PackageVersionEntity,
         { id: versionId },
         { metadataJson: JSON.stringify(metadata) },
-      ),
-    );
+      );
+      const pkg = await packageOfRef(em, PropertyRefType.Version, versionId);
+      if (pkg) changed.package(pkg);
+    });
   }
 
   /** Replaces every property of one name on a row (e.g. moving a dist-tag). */
@@ -96,17 +115,16 @@ export class PackageService {
     name: string,
     values: string[],
   ): Promise<void> {
-    await this.db.transaction(async (em) => {
-      await em.delete(PackagePropertyEntity, { refType, refId, name });
-      await insertProperties(em, refType, refId, { [name]: values });
-    });
+    await this.write((em, changed) => setPropertyIn(em, changed, refType, refId, name, values));
   }
 
   /** Deletes a file; the version goes too when it was its last file, if `dropEmptyVersion`. */
   async deleteFile(fileId: number, dropEmptyVersion = true): Promise<void> {
-    const blobIds = await this.db.transaction(async (em) => {
+    const blobIds = await this.write(async (em, changed) => {
       const file = await em.findOneBy(PackageFileEntity, { id: fileId });
       if (!file) throw RegistryError.notFound('file not found');
+      const pkg = await packageOfRef(em, PropertyRefType.File, file.id);
+      if (pkg) changed.package(pkg);
       await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: file.id });
       await em.delete(PackageFileEntity, { id: file.id });
       if (
@@ -122,9 +140,10 @@ export class PackageService {
 
   /** Deletes a version with its files and properties. */
   async deleteVersion(versionId: number): Promise<void> {
-    const blobIds = await this.db.transaction(async (em) => {
-      if (!(await em.existsBy(PackageVersionEntity, { id: versionId })))
-        throw RegistryError.notFound('version not found');
+    const blobIds = await this.write(async (em, changed) => {
+      const pkg = await packageOfRef(em, PropertyRefType.Version, versionId);
+      if (!pkg) throw RegistryError.notFound('version not found');
+      changed.package(pkg);
       return deleteVersionRows(em, [versionId]);
     });
     await this.removeUnreferencedBlobs(blobIds);
@@ -132,9 +151,10 @@ export class PackageService {
 
   /** Deletes a package with every version. */
   async deletePackage(packageId: number): Promise<void> {
-    const blobIds = await this.db.transaction(async (em) => {
-      if (!(await em.existsBy(PackageEntity, { id: packageId })))
-        throw RegistryError.notFound('package not found');
+    const blobIds = await this.write(async (em, changed) => {
+      const pkg = await em.findOneBy(PackageEntity, { id: packageId });
+      if (!pkg) throw RegistryError.notFound('package not found');
+      changed.package(pkg);
       const versions = await em.find(PackageVersionEntity, {
         where: { packageId },
         select: { id: true },
@@ -184,21 +204,65 @@ export class PackageService {
     return removed;
   }
 
+  /** One write transaction that bumps the generations of the scopes it changed, last. */
+  private write<T>(work: (em: EntityManager, changed: ChangedScopes) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (em) => {
+      const changed = new ChangedScopes();
+      const result = await work(em, changed);
+      await changed.bump(em);
+      return result;
+    });
+  }
+
+  private async runHook(
+    em: EntityManager,
+    changed: ChangedScopes,
+    options: PublishOptions | undefined,
+    done: {
+      package: PackageEntity;
+      version: PackageVersionEntity;
+      file?: PackageFileEntity;
+      created: boolean;
+    },
+  ): Promise<void> {
+    if (!options?.inTransaction) return;
+    const { package: pkg, version, file, created } = done;
+    await options.inTransaction({
+      package: pkg,
+      version,
+      file,
+      createdVersion: created,
+      setProperty: (refType, refId, name, values) =>
+        setPropertyIn(em, changed, refType, refId, name, values),
+      setVersionMetadata: async (metadata) => {
+        await em.update(
+          PackageVersionEntity,
+          { id: version.id },
+          { metadataJson: JSON.stringify(metadata) },
+        );
+      },
+      bumpScope: (scope) => changed.add(pkg.ownerId, pkg.type, scope),
+    });
+  }
+
   private async publish(
     pkg: PackageSpec,
     version: VersionSpec,
     file: FileSpec,
     mode: VersionMode,
+    options?: PublishOptions,
   ): Promise<PublishResult> {
     const staged = 'storageId' in file.blob ? file.blob : undefined;
     let reusedExisting = false;
     try {
-      const result = await this.db.transaction(async (em) => {
+      const result = await this.write(async (em, changed) => {
         const p = await this.getOrCreatePackage(em, pkg);
         const v = await this.getOrCreateVersion(em, p, version, mode);
         const blob = await this.commitBlob(em, file.blob);
         reusedExisting = !!staged && blob.storageId !== staged.storageId;
         const f = await this.insertFile(em, v.version.id, blob.id, file);
+        changed.package(p);
+        await this.runHook(em, changed, options, { package: p, ...v, file: f });
         return { package: p, version: v.version, file: f, createdVersion: v.created };
       });
       if (staged && reusedExisting) await this.dropStaged(staged);
@@ -356,39 +420,4 @@ export class PackageService {
       this.log.warn(`could not drop staged blob ${staged.storageId}: ${(err as Error).message}`);
     }
   }
-}
-
-async function insertProperties(
-  em: EntityManager,
-  refType: PropertyRefType,
-  refId: number,
-  props?: PropertyMap,
-): Promise<void> {
-  if (!props) return;
-  const rows = Object.entries(props).flatMap(([name, value]) =>
-    (typeof value === 'string' ? [value] : value).map((v) => ({ refType, refId, name, value: v })),
-  );
-  if (rows.length) await em.insert(PackagePropertyEntity, rows);
-}
-
-/** Deletes versions, their files and all their properties; returns the blob ids freed. */
-async function deleteVersionRows(em: EntityManager, versionIds: number[]): Promise<number[]> {
-  if (!versionIds.length) return [];
-  const files = await em.find(PackageFileEntity, {
-    where: { versionId: In(versionIds) },
-    select: { id: true, blobId: true },
-  });
-  if (files.length) {
-    await em.delete(PackagePropertyEntity, {
-      refType: PropertyRefType.File,
-      refId: In(files.map((f) => f.id)),
-    });
-    await em.delete(PackageFileEntity, { id: In(files.map((f) => f.id)) });
-  }
-  await em.delete(PackagePropertyEntity, {
-    refType: PropertyRefType.Version,
-    refId: In(versionIds),
-  });
-  await em.delete(PackageVersionEntity, { id: In(versionIds) });
-  return files.map((f) => f.blobId);
 }

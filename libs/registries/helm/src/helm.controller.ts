@@ -12,10 +12,6 @@ import {
 import { HelmErrorFilter } from './helm-error.filter';
 import { HelmService } from './helm.service';
 
-// RFC 9512's registered YAML type: browsers offer it as a download and never render it,
-// so text from a hostile Chart.yaml cannot become a page on the registry's origin.
-const INDEX_TYPE = 'application/yaml';
-
 @Controller('api/packages/:owner/helm')
 @UseFilters(HelmErrorFilter)
 export class HelmController {
@@ -40,7 +36,7 @@ export class HelmController {
     // move Last-Modified forward, is still seen by clients that keep the ETag.
     if (doc.lastModified) res.setHeader('Last-Modified', doc.lastModified.toUTCString());
     if (answerNotModified(req, res, doc.etag.replace(/^W\//, ''), doc.lastModified)) return;
-    res.setHeader('Content-Type', `${INDEX_TYPE}; charset=utf-8`);
+    res.setHeader('Content-Type', doc.contentType);
     res.setHeader('Content-Length', String(Buffer.byteLength(doc.body)));
     res.end(req.method === 'HEAD' ? undefined : doc.body);
   }

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import {
   AppConfig,
+  CachedDocument,
+  DocumentCache,
   IngestService,
+  OWNER_WIDE_SCOPE,
   PackageBlobEntity,
   PackageFileEntity,
   PackageQueryService,
@@ -12,11 +15,12 @@ import {
   StagedBlob,
   UserEntity,
 } from '@wharf/packages-core';
-import { buildIndexYaml, IndexDocument, IndexedChart } from './helm.documents';
+import { buildIndexYaml, IndexedChart } from './helm.documents';
 import { chartFileName, HelmChartMetadata, readChartMetadata } from './helm.metadata';
 
-// Versions listed per index request; an owner with more is paged through.
-const INDEX_PAGE = 1000;
+// RFC 9512's registered YAML type: browsers offer it as a download and never render it,
+// so text from a hostile Chart.yaml cannot become a page on the registry's origin.
+const INDEX_TYPE = 'application/yaml; charset=utf-8';
 
 /** The Helm format's rules (docs/protocols/helm.md §3–4). */
 @Injectable()
@@ -26,6 +30,7 @@ export class HelmService {
     private readonly ingest: IngestService,
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
+    private readonly documents: DocumentCache,
   ) {}
 
   /**
@@ -41,47 +46,52 @@ export class HelmService {
     declaredSize?: number,
     expectedName?: string,
   ): Promise<HelmChartMetadata> {
-    const staged = await this.ingest.ingest(body, {
-      limit: this.config.sizeLimit(PackageType.Helm),
-      declaredSize,
-    });
-    const metadata = await this.parseStaged(staged, expectedName);
-    const result = await this.packages.createOrAddFile(
+    const { staged, checked: metadata } = await this.ingest.stageChecked(
+      body,
+      { limit: this.config.sizeLimit(PackageType.Helm), declaredSize },
+      (s) => this.parseStaged(s, expectedName),
+    );
+    await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Helm, name: metadata.name, semverCompatible: true },
       { version: metadata.version, creatorId, metadata },
       { name: chartFileName(metadata), blob: staged, isLead: true, overwrite: true },
+      // A replaced archive's metadata changes with it, in one transaction.
+      {
+        inTransaction: async (tx) => {
+          if (!tx.createdVersion) await tx.setVersionMetadata(metadata);
+        },
+      },
     );
-    if (!result.createdVersion)
-      await this.packages.updateVersionMetadata(result.version.id, metadata);
     return metadata;
   }
 
-  /** index.yaml for every chart version of the owner. */
-  async index(owner: UserEntity, now = new Date()): Promise<IndexDocument> {
-    const charts: IndexedChart[] = [];
-    for (let offset = 0; ; offset += INDEX_PAGE) {
-      const page = await this.query.searchVersions({
-        ownerId: owner.id,
-        type: PackageType.Helm,
-        offset,
-        limit: INDEX_PAGE,
-      });
-      for (const { version } of page.items) {
-        if (!version.metadataJson) continue;
-        const files = await this.query.listFiles(version.id);
-        const lead = files.find((f) => f.file.isLead);
-        if (lead)
-          charts.push({
-            metadata: JSON.parse(version.metadataJson),
-            filename: lead.file.name,
-            sha256: lead.blob.hashSha256,
-            createdUnix: version.createdUnix,
-            updatedUnix: lead.file.createdUnix,
-          });
-      }
-      if (page.items.length < INDEX_PAGE) break;
-    }
-    return buildIndexYaml(charts, this.repoUrl(owner), now);
+  /** index.yaml for every chart version of the owner, from the document cache. */
+  index(owner: UserEntity): Promise<CachedDocument> {
+    return this.documents.get(
+      { ownerId: owner.id, type: PackageType.Helm, scope: OWNER_WIDE_SCOPE },
+      () => this.buildIndex(owner),
+    );
+  }
+
+  private async buildIndex(owner: UserEntity): Promise<CachedDocument> {
+    const descriptors = await this.query.loadDescriptors<HelmChartMetadata>({
+      ownerId: owner.id,
+      type: PackageType.Helm,
+    });
+    const charts: IndexedChart[] = descriptors.flatMap(({ version, metadata, files }) => {
+      const lead = files.find((f) => f.file.isLead);
+      if (!metadata || !lead) return [];
+      return [
+        {
+          metadata,
+          filename: lead.file.name,
+          sha256: lead.blob.hashSha256,
+          createdUnix: version.createdUnix,
+          updatedUnix: lead.file.createdUnix,
+        },
+      ];
+    });
+    return { ...buildIndexYaml(charts, this.repoUrl(owner), new Date()), contentType: INDEX_TYPE };
   }
 
   /** A chart archive by file name among all the owner's Helm versions; exactly one must match. */
@@ -98,21 +108,16 @@ export class HelmService {
   }
 
   repoUrl(owner: UserEntity): string {
-    return `${this.config.baseUrl}/api/packages/${encodeURIComponent(owner.name)}/helm`;
+    return this.query.packageBaseUrl(owner, PackageType.Helm);
   }
 
   private async parseStaged(staged: StagedBlob, expectedName?: string): Promise<HelmChartMetadata> {
-    try {
-      const metadata = await readChartMetadata(await this.ingest.open(staged));
-      if (expectedName !== undefined && expectedName.toLowerCase() !== chartFileName(metadata)) {
-        throw RegistryError.invalid(
-          `the file name ${expectedName} does not match the chart, ${chartFileName(metadata)}`,
-        );
-      }
-      return metadata;
-    } catch (err) {
-      await this.ingest.discard(staged);
-      throw err;
+    const metadata = await readChartMetadata(await this.ingest.open(staged));
+    if (expectedName !== undefined && expectedName.toLowerCase() !== chartFileName(metadata)) {
+      throw RegistryError.invalid(
+        `the file name ${expectedName} does not match the chart, ${chartFileName(metadata)}`,
+      );
     }
+    return metadata;
   }
 }

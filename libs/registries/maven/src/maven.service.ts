@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import {
   AppConfig,
+  DocumentCache,
+  GeneratedDocument,
   IngestService,
   PackageBlobEntity,
   PackageFileEntity,
@@ -41,6 +43,10 @@ const BLOB_HASH: Record<ChecksumAlgorithm, 'hashMd5' | 'hashSha1' | 'hashSha256'
   sha512: 'hashSha512',
 };
 
+// The generated maven-metadata.xml: every value in it is escaped, so it holds no markup of
+// the uploader's, and XML tools expect an XML type.
+const METADATA_TYPE = 'application/xml; charset=utf-8';
+
 // A checksum body is one hex digest (128 characters for sha512).
 const MAX_CHECKSUM_BYTES = 1024;
 
@@ -52,6 +58,7 @@ export class MavenService {
     private readonly ingest: IngestService,
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
+    private readonly documents: DocumentCache,
   ) {}
 
   /** Handles a PUT; returns the status to answer (200 for accepted-not-stored, 201 for stored). */
@@ -116,45 +123,43 @@ export class MavenService {
         `${path.filename} of ${pkgName} ${path.version} already exists (releases are immutable)`,
       );
     }
-    const staged = await this.ingest.ingest(body, {
-      limit: this.config.sizeLimit(PackageType.Maven),
-      declaredSize,
-    });
     const isPom = path.filename.endsWith('.pom');
-    const metadata = isPom ? await this.readPom(staged, path) : undefined;
-    const result = await this.packages.createOrAddFile(
+    const { staged, checked: metadata } = await this.ingest.stageChecked(
+      body,
+      { limit: this.config.sizeLimit(PackageType.Maven), declaredSize },
+      async (s) => (isPom ? this.readPom(s, path) : undefined),
+    );
+    await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Maven, name: pkgName },
       { version: path.version, creatorId, metadata },
       // The pom is the lead file (its downloads count). Every file of a SNAPSHOT may be
       // re-deployed (timestamped names make that rare; snapshot maven-metadata.xml always is).
       { name: path.filename, blob: staged, isLead: isPom, overwrite: snapshot },
+      {
+        inTransaction: async (tx) => {
+          if (metadata && !tx.createdVersion) await tx.setVersionMetadata(metadata);
+        },
+      },
     );
-    if (metadata && !result.createdVersion)
-      await this.packages.updateVersionMetadata(result.version.id, metadata);
     return 201;
   }
 
   private async readPom(staged: StagedBlob, path: FilePath): Promise<MavenPomMetadata> {
-    try {
-      if (staged.size > MAX_POM_BYTES)
-        throw RegistryError.invalid(`the pom is larger than ${MAX_POM_BYTES} bytes`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of await this.ingest.open(staged)) chunks.push(chunk as Buffer);
-      const pom = parsePom(Buffer.concat(chunks));
-      // A pom for other coordinates would describe the wrong artifact (properties such as ${revision} are not resolved).
-      if (
-        (!pom.groupId.includes('${') && pom.groupId !== path.groupId) ||
-        (!pom.artifactId.includes('${') && pom.artifactId !== path.artifactId)
-      ) {
-        throw RegistryError.invalid(
-          `the pom is for ${pom.groupId}:${pom.artifactId}, but was uploaded to ${mavenPackageName(path)}`,
-        );
-      }
-      return pom;
-    } catch (err) {
-      await this.ingest.discard(staged);
-      throw err;
+    if (staged.size > MAX_POM_BYTES)
+      throw RegistryError.invalid(`the pom is larger than ${MAX_POM_BYTES} bytes`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.ingest.open(staged)) chunks.push(chunk as Buffer);
+    const pom = parsePom(Buffer.concat(chunks));
+    // A pom for other coordinates would describe the wrong artifact (properties such as ${revision} are not resolved).
+    if (
+      (!pom.groupId.includes('${') && pom.groupId !== path.groupId) ||
+      (!pom.artifactId.includes('${') && pom.artifactId !== path.artifactId)
+    ) {
+      throw RegistryError.invalid(
+        `the pom is for ${pom.groupId}:${pom.artifactId}, but was uploaded to ${mavenPackageName(path)}`,
+      );
     }
+    return pom;
   }
 
   private async verifyChecksum(
@@ -176,10 +181,18 @@ export class MavenService {
     owner: UserEntity,
     c: MavenCoordinates,
   ): Promise<{ kind: 'document'; body: string; lastModified: Date }> {
-    const pkg = await this.query.findPackage(owner.id, PackageType.Maven, mavenPackageName(c));
+    const name = mavenPackageName(c);
+    const doc = await this.documents.get(
+      { ownerId: owner.id, type: PackageType.Maven, scope: name.toLowerCase() },
+      () => this.buildArtifactMetadata(owner, name),
+    );
+    return { kind: 'document', body: doc.body.toString(), lastModified: doc.lastModified! };
+  }
+
+  private async buildArtifactMetadata(owner: UserEntity, name: string): Promise<GeneratedDocument> {
+    const pkg = await this.query.findPackage(owner.id, PackageType.Maven, name);
     const versions: PackageVersionEntity[] = pkg ? await this.query.listVersions(pkg.id) : [];
-    if (!pkg || !versions.length)
-      throw RegistryError.notFound(`no versions of ${mavenPackageName(c)}`);
+    if (!pkg || !versions.length) throw RegistryError.notFound(`no versions of ${name}`);
     // Coordinates as first published (Maven's are case-sensitive; lookups here are not).
     const [groupId, artifactId] = [
       pkg.name.slice(0, pkg.name.lastIndexOf(':')),
@@ -190,7 +203,7 @@ export class MavenService {
       versions.map((v) => ({ version: v.version, createdUnix: v.createdUnix })),
     );
     const newest = Math.max(...versions.map((v) => v.createdUnix));
-    return { kind: 'document', body, lastModified: new Date(newest * 1000) };
+    return { body, contentType: METADATA_TYPE, lastModified: new Date(newest * 1000) };
   }
 
   private async existingFile(owner: UserEntity, path: FilePath): Promise<PackageFileEntity | null> {

@@ -19,7 +19,7 @@ import {
   UserEntity,
 } from '@wharf/packages-core';
 import { NpmErrorFilter } from './npm-error.filter';
-import { ABBREVIATED_PACKUMENT, wantsAbbreviated } from './npm.documents';
+import { wantsAbbreviated } from './npm.documents';
 import { packageNameFromPath } from './npm.metadata';
 import { NpmService } from './npm.service';
 import { drainBody } from './read-json-body';
@@ -155,7 +155,10 @@ export class NpmController {
     const abbreviated = wantsAbbreviated(req.headers.accept);
     const doc = await this.npm.packument(owner, name, abbreviated);
     res.setHeader('Vary', 'Accept, Authorization');
-    sendJson(res, doc, abbreviated ? ABBREVIATED_PACKUMENT : 'application/json');
+    res.setHeader('Content-Type', doc.contentType);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
+    res.status(200).send(doc.body);
   }
 
   private async sendTarball(

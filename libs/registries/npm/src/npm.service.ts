@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import {
   AppConfig,
+  CachedDocument,
+  DocumentCache,
   IngestService,
   PackageBlobEntity,
   PackageEntity,
@@ -15,6 +17,7 @@ import {
   UserEntity,
 } from '@wharf/packages-core';
 import {
+  ABBREVIATED_PACKUMENT,
   buildAbbreviatedPackument,
   buildPackument,
   buildSearchResults,
@@ -58,10 +61,11 @@ export class NpmService {
     private readonly ingest: IngestService,
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
+    private readonly documents: DocumentCache,
   ) {}
 
   registryUrl(owner: UserEntity): string {
-    return `${this.config.baseUrl}/api/packages/${encodeURIComponent(owner.name)}/npm`;
+    return this.query.packageBaseUrl(owner, PackageType.Npm);
   }
 
   /**
@@ -85,12 +89,9 @@ export class NpmService {
       await this.updateVersions(owner, name, doc);
       return 'updated';
     }
-    try {
-      await this.publish(owner, creatorId, name, doc, attachment.result);
-    } catch (err) {
-      await this.ingest.discard(attachment.result); // safe when the package service already dropped it
-      throw err;
-    }
+    await this.ingest.checkStaged(attachment.result, (staged) =>
+      this.publish(owner, creatorId, name, doc, staged),
+    );
     return 'published';
   }
 
@@ -117,19 +118,21 @@ export class NpmService {
         size: staged.size,
       },
     };
-    const result = await this.packages.createVersionWithFile(
+    await this.packages.createVersionWithFile(
       { ownerId: owner.id, type: PackageType.Npm, name, semverCompatible: true },
       { version, creatorId, metadata },
       { name: filename, blob: staged, isLead: true },
+      {
+        // docs/protocols/npm.md §3.10: every tag of the document moves to the new version, in the
+        // publish's transaction, so a version is never visible without its tags.
+        inTransaction: async (tx) => {
+          for (const tag of tags)
+            await tx.setProperty(PropertyRefType.Package, tx.package.id, NPM_TAG_PROPERTY + tag, [
+              version,
+            ]);
+        },
+      },
     );
-    // docs/protocols/npm.md §3.10: every tag of the document moves to the new version.
-    for (const tag of tags)
-      await this.packages.setProperty(
-        PropertyRefType.Package,
-        result.package.id,
-        NPM_TAG_PROPERTY + tag,
-        [version],
-      );
   }
 
   /** `npm deprecate`: only the `deprecated` field of existing versions changes; anything else is ignored. */
@@ -161,14 +164,27 @@ export class NpmService {
     }
   }
 
-  /** The packument, full or abbreviated. */
-  async packument(
-    owner: UserEntity,
-    name: string,
-    abbreviated: boolean,
-  ): Promise<Record<string, unknown>> {
-    const input = await this.load(owner, name);
-    return abbreviated ? buildAbbreviatedPackument(input) : buildPackument(input);
+  /** The packument, full or abbreviated, from the document cache. */
+  packument(owner: UserEntity, name: string, abbreviated: boolean): Promise<CachedDocument> {
+    return this.documents.get(
+      {
+        ownerId: owner.id,
+        type: PackageType.Npm,
+        scope: name.toLowerCase(),
+        variant: abbreviated ? 'abbreviated' : 'full',
+      },
+      async () => {
+        const input = await this.load(owner, name);
+        const modified = Math.max(input.createdUnix, ...input.versions.map((v) => v.createdUnix));
+        return {
+          body: JSON.stringify(
+            abbreviated ? buildAbbreviatedPackument(input) : buildPackument(input),
+          ),
+          contentType: `${abbreviated ? ABBREVIATED_PACKUMENT : 'application/json'}; charset=utf-8`,
+          lastModified: new Date(modified * 1000),
+        };
+      },
+    );
   }
 
   /** One version document (`GET /{pkg}/{version}`; a tag works too). */

@@ -12,8 +12,6 @@ import {
 import {
   buildIndexHtml,
   buildIndexJson,
-  buildProjectHtml,
-  buildProjectJson,
   contentTypeOf,
   negotiateSimpleFormat,
   SimpleFormat,
@@ -70,12 +68,7 @@ export class PypiController {
   ): Promise<void> {
     assertSafeName(name, { what: 'project name' });
     const chosen = this.negotiate(req, format);
-    const project = await this.pypi.project(owner, name);
-    send(
-      res,
-      chosen,
-      chosen === 'json' ? JSON.stringify(buildProjectJson(project)) : buildProjectHtml(project),
-    );
+    send(res, chosen, (await this.pypi.projectPage(owner, name, chosen)).body);
   }
 
   // docs/protocols/pypi.md §2: a distribution file (each GET counts), or `<wheel>.metadata` (PEP 658).
@@ -127,7 +120,7 @@ export class PypiController {
   }
 }
 
-function send(res: Response, format: SimpleFormat, body: string): void {
+function send(res: Response, format: SimpleFormat, body: string | Buffer): void {
   res.setHeader('Content-Type', contentTypeOf(format));
   res.setHeader('Vary', 'Accept');
   res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -117,6 +117,17 @@ export function buildProjectJson(project: SimpleProject): Record<string, unknown
   };
 }
 
+/** The project page in the negotiated format, with its content type. */
+export function renderProject(
+  project: SimpleProject,
+  format: SimpleFormat,
+): { body: string; contentType: string } {
+  return {
+    body: format === 'json' ? JSON.stringify(buildProjectJson(project)) : buildProjectHtml(project),
+    contentType: contentTypeOf(format),
+  };
+}
+
 /** `GET /simple/` as HTML: one link per project. */
 export function buildIndexHtml(projects: { name: string; url: string }[]): string {
   return page(

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import {
   AppConfig,
+  CachedDocument,
+  DocumentCache,
   IngestService,
   InvalidArtifactError,
   OpenRange,
@@ -21,7 +23,13 @@ import {
   readWheelMetadata,
   readZipSdistMetadata,
 } from './distribution-reader';
-import { pathSegment, SimpleFile, SimpleProject } from './pypi.documents';
+import {
+  pathSegment,
+  renderProject,
+  SimpleFile,
+  SimpleFormat,
+  SimpleProject,
+} from './pypi.documents';
 import {
   assertDistributionFilename,
   assertMetadataAgrees,
@@ -52,10 +60,11 @@ export class PypiService {
     private readonly packages: PackageService,
     private readonly query: PackageQueryService,
     private readonly downloads: PackageDownloadService,
+    private readonly documents: DocumentCache,
   ) {}
 
   baseUrl(owner: UserEntity): string {
-    return `${this.config.baseUrl}/api/packages/${encodeURIComponent(owner.name)}/pypi`;
+    return this.query.packageBaseUrl(owner, PackageType.Pypi);
   }
 
   /**
@@ -70,15 +79,11 @@ export class PypiService {
       (file) => this.ingest.ingest(file, { limit }),
       (staged) => this.ingest.discard(staged),
     );
-    const staged = form.content;
-    if (!staged)
+    if (!form.content)
       throw RegistryError.invalid('the upload has no file: send it in the "content" part');
-    try {
-      await this.store(owner, creatorId, form.fields, form.filename ?? '', staged);
-    } catch (err) {
-      await this.ingest.discard(staged); // harmless when the package service already dropped it
-      throw err;
-    }
+    await this.ingest.checkStaged(form.content, (staged) =>
+      this.store(owner, creatorId, form.fields, form.filename ?? '', staged),
+    );
   }
 
   private async store(
@@ -158,27 +163,49 @@ export class PypiService {
     return bytes ? { core: parseCoreMetadata(bytes.toString('utf8')), coreBytes: bytes } : {};
   }
 
-  /** The Simple API's project page data; 404 for an unknown project. */
+  /** The Simple API's project page in `format`, from the document cache; 404 for an unknown project. */
+  projectPage(owner: UserEntity, project: string, format: SimpleFormat): Promise<CachedDocument> {
+    return this.documents.get(
+      {
+        ownerId: owner.id,
+        type: PackageType.Pypi,
+        scope: normalizeProjectName(project),
+        variant: format,
+      },
+      async () => {
+        const data = await this.project(owner, project);
+        const newest = Math.max(0, ...data.files.map((f) => f.uploadedUnix));
+        return {
+          ...renderProject(data, format),
+          lastModified: newest ? new Date(newest * 1000) : undefined,
+        };
+      },
+    );
+  }
+
+  /** The Simple API's project page data (read model: a fixed number of queries); 404 for an unknown project. */
   async project(owner: UserEntity, project: string): Promise<SimpleProject> {
     const normalized = normalizeProjectName(project);
     const pkg = await this.query.findPackage(owner.id, PackageType.Pypi, normalized);
     if (!pkg) throw RegistryError.notFound(`project ${project} not found`);
-    const versions = await this.query.listVersions(pkg.id);
-    const files: SimpleFile[] = [];
-    for (const v of versions) {
-      for (const { file, blob, properties } of await this.query.listFiles(v.id)) {
-        files.push({
-          filename: file.name,
-          url: `${this.baseUrl(owner)}/files/${pathSegment(normalized)}/${pathSegment(v.version)}/${pathSegment(file.name)}`,
-          sha256: blob.hashSha256,
-          size: blob.size,
-          uploadedUnix: file.createdUnix,
-          requiresPython: properties[REQUIRES_PYTHON]?.[0],
-          coreMetadataSha256: properties[CORE_METADATA_SHA256]?.[0],
-        });
-      }
-    }
-    return { name: normalized, versions: versions.map((v) => v.version), files };
+    const versions = await this.query.loadDescriptors({
+      ownerId: owner.id,
+      type: PackageType.Pypi,
+      packageId: pkg.id,
+    });
+    const base = this.baseUrl(owner);
+    const files: SimpleFile[] = versions.flatMap(({ version, files }) =>
+      files.map(({ file, blob, properties }) => ({
+        filename: file.name,
+        url: `${base}/files/${pathSegment(normalized)}/${pathSegment(version.version)}/${pathSegment(file.name)}`,
+        sha256: blob.hashSha256,
+        size: blob.size,
+        uploadedUnix: file.createdUnix,
+        requiresPython: properties[REQUIRES_PYTHON]?.[0],
+        coreMetadataSha256: properties[CORE_METADATA_SHA256]?.[0],
+      })),
+    );
+    return { name: normalized, versions: versions.map((v) => v.version.version), files };
   }
 
   /** Every project of the owner, for `GET /simple/`. */

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { Database } from '../database/database.service';
+import { documentEtag, GeneratedDocument } from '../http/serve-document';
+import { DocumentScope, readGeneration } from './document-generations';
+import { LruByBytes } from './lru-by-bytes';
+
+/** Memory the cached documents of one process may take, in bytes of their bodies. */
+export const DOCUMENT_CACHE_BYTES = 64 * 1024 * 1024;
+
+/** Which document: a scope (see {@link DocumentScope}) and the request-dependent variant. */
+export interface DocumentKey extends DocumentScope {
+  /** What else the body depends on (abbreviated or full packument, JSON or HTML…); '' = none. */
+  variant?: string;
+}
+
+/** A cached document always has its ETag. */
+export type CachedDocument = GeneratedDocument & { etag: string };
+
+/**
+ * Generated index documents, kept in process memory and checked against the database on
+ * every use: `get` reads the scope's generation (one small query) and returns the copy
+ * built at that generation, or builds a new one. Writers bump the generation inside
+ * their transaction (PackageService), so every replica serves the current document and
+ * never one older than a write acknowledged to a client — the database decides, the
+ * cache only saves the rebuilding.
+ */
+@Injectable()
+export class DocumentCache {
+  private readonly documents = new LruByBytes<{ generation: number; doc: CachedDocument }>(
+    DOCUMENT_CACHE_BYTES,
+  );
+  // One build per key and generation at a time: concurrent requests share it.
+  private readonly building = new Map<string, Promise<CachedDocument>>();
+
+  constructor(private readonly db: Database) {}
+
+  /**
+   * The document for `key`, built by `build` when the cached copy is missing or out of
+   * date. An error from `build` (a 404, say) reaches the caller and is not cached.
+   */
+  async get(key: DocumentKey, build: () => Promise<GeneratedDocument>): Promise<CachedDocument> {
+    const id = JSON.stringify([key.ownerId, key.type, key.scope, key.variant ?? '']);
+    // Read before building: a write committed meanwhile leaves the copy tagged with the
+    // older generation, so the next request rebuilds rather than trusting it.
+    const generation = await readGeneration(this.db.manager, key);
+    const cached = this.documents.get(id);
+    if (cached?.generation === generation) return cached.doc;
+    const buildId = `${id}#${generation}`;
+    let pending = this.building.get(buildId);
+    if (!pending) {
+      pending = this.buildAndStore(id, generation, build).finally(() =>
+        this.building.delete(buildId),
+      );
+      this.building.set(buildId, pending);
+    }
+    return pending;
+  }
+
+  private async buildAndStore(
+    id: string,
+    generation: number,
+    build: () => Promise<GeneratedDocument>,
+  ): Promise<CachedDocument> {
+    const built = await build();
+    const doc = { ...built, etag: built.etag ?? documentEtag(built.body) };
+    // Should a slower build of an older generation land last, the next request rebuilds.
+    this.documents.set(id, { generation, doc }, Buffer.byteLength(doc.body));
+    return doc;
+  }
+}
