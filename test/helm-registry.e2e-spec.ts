@@ -219,6 +219,56 @@ describeEachBackend('helm chart repository', (backend) => {
     expect(await storedCounts(t)).toEqual(before);
   });
 
+  it("answers ChartMuseum's chart API: list, one chart, one version or latest, delete (then gone from the index)", async () => {
+    const chart = (version: string) =>
+      tgz({ 'cm-chart/Chart.yaml': `apiVersion: v2\nname: cm-chart\nversion: ${version}\n` });
+    for (const v of ['1.0.0', '1.10.0', '1.2.0']) {
+      await request(t.url)
+        .post(`${base()}/api/charts`)
+        .auth('alice', PASSWORD)
+        .send(await chart(v))
+        .expect(201);
+    }
+    const all = await request(t.url).get(`${base()}/api/charts`).expect(200);
+    expect(all.body['cm-chart'].map((e: { version: string }) => e.version).sort()).toEqual([
+      '1.0.0',
+      '1.10.0',
+      '1.2.0',
+    ]);
+    const versions = await request(t.url).get(`${base()}/api/charts/cm-chart`).expect(200);
+    expect(versions.body).toHaveLength(3);
+    expect(versions.body[0]).toMatchObject({
+      name: 'cm-chart',
+      urls: [`${t.url}${base()}/cm-chart-1.10.0.tgz`],
+      digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const latest = await request(t.url).get(`${base()}/api/charts/cm-chart/latest`).expect(200);
+    expect(latest.body.version).toBe('1.10.0');
+    await request(t.url).get(`${base()}/api/charts/cm-chart/1.2.0`).expect(200);
+    const missing = await request(t.url).get(`${base()}/api/charts/cm-chart/9.9.9`).expect(404);
+    expect(missing.body.error).toMatch(/not found/);
+    await request(t.url).get(`${base()}/api/charts/no-such-chart`).expect(404);
+    await request(t.url).head(`${base()}/api/charts/cm-chart/1.0.0`).expect(200);
+
+    await request(t.url).delete(`${base()}/api/charts/cm-chart/1.0.0`).expect(401);
+    await request(t.url)
+      .delete(`${base()}/api/charts/cm-chart/1.0.0`)
+      .auth('bob', PASSWORD)
+      .expect(403);
+    const deleted = await request(t.url)
+      .delete(`${base()}/api/charts/cm-chart/1.0.0`)
+      .auth('alice', PASSWORD)
+      .expect(200);
+    expect(deleted.body).toEqual({ deleted: true });
+    await request(t.url).get(`${base()}/api/charts/cm-chart/1.0.0`).expect(404);
+    await request(t.url).get(`${base()}/cm-chart-1.0.0.tgz`).expect(404);
+    const index = parseYaml((await request(t.url).get(`${base()}/index.yaml`).expect(200)).text);
+    expect(index.entries['cm-chart'].map((e: { version: string }) => e.version).sort()).toEqual([
+      '1.10.0',
+      '1.2.0',
+    ]);
+  });
+
   it('enforces access: anonymous index of a public owner, 401 + Basic for a private one, 403 for a reader publishing', async () => {
     await request(t.url)
       .post(`${base('carol')}/api/charts`)

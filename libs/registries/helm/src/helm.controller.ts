@@ -1,4 +1,15 @@
-import { Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
@@ -10,6 +21,7 @@ import {
   UserEntity,
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
+import { chartEntries, chartEntry } from './helm.documents';
 import { HelmService } from './helm.service';
 
 @Controller('api/packages/:owner/helm')
@@ -53,6 +65,47 @@ export class HelmController {
     const body = await openUploadBody(req);
     await this.helm.upload(owner, principal.user.id, body.stream, body.declaredSize);
     return { saved: true };
+  }
+
+  // ChartMuseum API (`helm cm-push` users' scripts): every chart, entries by name, newest first.
+  @Get('api/charts')
+  @PackageAccess('read')
+  async listCharts(@CurrentOwner() owner: UserEntity): Promise<Record<string, unknown>> {
+    return chartEntries(await this.helm.charts(owner), this.helm.repoUrl(owner));
+  }
+
+  // ChartMuseum API: the versions of one chart (404 `{"error"}` for an unknown chart; HEAD answers alike).
+  @Get('api/charts/:name')
+  @PackageAccess('read')
+  async listVersions(
+    @Param('name') name: string,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<unknown[]> {
+    const repoUrl = this.helm.repoUrl(owner);
+    return chartEntries(await this.helm.charts(owner, name), repoUrl)[name] ?? [];
+  }
+
+  // ChartMuseum API: one version, or `latest` (the highest SemVer).
+  @Get('api/charts/:name/:version')
+  @PackageAccess('read')
+  async getVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<Record<string, unknown>> {
+    return chartEntry(await this.helm.chart(owner, name, version), this.helm.repoUrl(owner));
+  }
+
+  // ChartMuseum API: delete a version with its archive; the index drops it at once.
+  @Delete('api/charts/:name/:version')
+  @PackageAccess('write')
+  async deleteVersion(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @CurrentOwner() owner: UserEntity,
+  ): Promise<{ deleted: true }> {
+    await this.helm.deleteChart(owner, name, version);
+    return { deleted: true };
   }
 
   // Issue 5: `PUT {base}/{name}-{version}.tgz` with the archive as body; the name must match its Chart.yaml.

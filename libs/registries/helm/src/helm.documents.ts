@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import semver from 'semver';
 import { stringify } from 'yaml';
 import type { HelmChartMetadata } from './helm.metadata';
 
@@ -27,19 +28,7 @@ export interface IndexDocument {
  * path part of the repository URL (cm-push builds its upload URL from it).
  */
 export function buildIndexYaml(charts: IndexedChart[], repoUrl: string, now: Date): IndexDocument {
-  const entries: Record<string, Record<string, unknown>[]> = {};
-  const sorted = [...charts].sort(
-    (a, b) => b.createdUnix - a.createdUnix || a.filename.localeCompare(b.filename),
-  );
-  for (const chart of sorted) {
-    (entries[chart.metadata.name] ??= []).push({
-      ...chart.metadata,
-      // Helm only sends repository credentials to the index's own host: keep URLs on it.
-      urls: [`${repoUrl}/${encodeURIComponent(chart.filename)}`],
-      created: new Date(chart.createdUnix * 1000).toISOString(),
-      digest: chart.sha256,
-    });
-  }
+  const entries = chartEntries(charts, repoUrl);
   const stable = {
     apiVersion: 'v1',
     entries,
@@ -52,4 +41,35 @@ export function buildIndexYaml(charts: IndexedChart[], repoUrl: string, now: Dat
   );
   const newest = Math.max(0, ...charts.map((c) => c.updatedUnix));
   return { body, etag, lastModified: newest ? new Date(newest * 1000) : undefined };
+}
+
+/** One version as index.yaml and ChartMuseum's `/api/charts` list it. */
+export function chartEntry(chart: IndexedChart, repoUrl: string): Record<string, unknown> {
+  return {
+    ...chart.metadata,
+    // Helm only sends repository credentials to the index's own host: keep URLs on it.
+    urls: [`${repoUrl}/${encodeURIComponent(chart.filename)}`],
+    created: new Date(chart.createdUnix * 1000).toISOString(),
+    digest: chart.sha256,
+  };
+}
+
+/**
+ * Entries by chart name, highest version first as `helm repo index` sorts them (SemVer
+ * order, then newest upload): index.yaml's `entries` and ChartMuseum's `GET /api/charts`.
+ */
+export function chartEntries(
+  charts: IndexedChart[],
+  repoUrl: string,
+): Record<string, Record<string, unknown>[]> {
+  const entries: Record<string, Record<string, unknown>[]> = {};
+  const sorted = [...charts].sort(
+    (a, b) =>
+      semver.rcompare(a.metadata.version, b.metadata.version) ||
+      b.createdUnix - a.createdUnix ||
+      a.filename.localeCompare(b.filename),
+  );
+  for (const chart of sorted)
+    (entries[chart.metadata.name] ??= []).push(chartEntry(chart, repoUrl));
+  return entries;
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
+import semver from 'semver';
 import {
   AppConfig,
   CachedDocument,
@@ -73,12 +74,50 @@ export class HelmService {
     );
   }
 
+  /** ChartMuseum's `GET /api/charts[/{name}]`: the owner's chart versions (of one chart), from the read model. */
+  async charts(owner: UserEntity, name?: string): Promise<IndexedChart[]> {
+    let packageId: number | undefined;
+    if (name !== undefined) {
+      const pkg = await this.query.findPackage(owner.id, PackageType.Helm, name);
+      if (!pkg) throw RegistryError.notFound(`chart ${name} not found`);
+      packageId = pkg.id;
+    }
+    const charts = await this.indexedCharts(owner, packageId);
+    if (name !== undefined && !charts.length)
+      throw RegistryError.notFound(`chart ${name} not found`);
+    return charts;
+  }
+
+  /** One chart version; `latest` is the highest SemVer 2 version (ChartMuseum). */
+  async chart(owner: UserEntity, name: string, version: string): Promise<IndexedChart> {
+    const charts = await this.charts(owner, name);
+    const found =
+      version === 'latest'
+        ? charts.reduce((a, b) => (semver.gt(b.metadata.version, a.metadata.version) ? b : a))
+        : charts.find((c) => c.metadata.version.toLowerCase() === version.toLowerCase());
+    if (!found) throw RegistryError.notFound(`chart ${name} version ${version} not found`);
+    return found;
+  }
+
+  /** ChartMuseum's `DELETE /api/charts/{name}/{version}`: the version with its archive. */
+  async deleteChart(owner: UserEntity, name: string, version: string): Promise<void> {
+    const found = await this.query.findVersionByName(owner.id, PackageType.Helm, name, version);
+    if (!found) throw RegistryError.notFound(`chart ${name} version ${version} not found`);
+    await this.packages.deleteVersion(found.version.id);
+  }
+
   private async buildIndex(owner: UserEntity): Promise<CachedDocument> {
+    const charts = await this.indexedCharts(owner);
+    return { ...buildIndexYaml(charts, this.repoUrl(owner), new Date()), contentType: INDEX_TYPE };
+  }
+
+  private async indexedCharts(owner: UserEntity, packageId?: number): Promise<IndexedChart[]> {
     const descriptors = await this.query.loadDescriptors<HelmChartMetadata>({
       ownerId: owner.id,
       type: PackageType.Helm,
+      packageId,
     });
-    const charts: IndexedChart[] = descriptors.flatMap(({ version, metadata, files }) => {
+    return descriptors.flatMap(({ version, metadata, files }) => {
       const lead = files.find((f) => f.file.isLead);
       if (!metadata || !lead) return [];
       return [
@@ -91,7 +130,6 @@ export class HelmService {
         },
       ];
     });
-    return { ...buildIndexYaml(charts, this.repoUrl(owner), new Date()), contentType: INDEX_TYPE };
   }
 
   /** A chart archive by file name among all the owner's Helm versions; exactly one must match. */
