@@ -1,11 +1,10 @@
 import { Controller, Get, Head, Put, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { createHash } from 'node:crypto';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified,
   parseContentLength,
   PackageDownloadService,
+  serveDocument,
   serveFile,
   UserEntity,
 } from '@wharf/packages-core';
@@ -85,18 +84,11 @@ export class MavenController {
       });
       return;
     }
-    const etag = `"${createHash('sha256').update(found.body).digest('hex')}"`;
-    res.setHeader('ETag', etag);
-    res.setHeader('Last-Modified', found.lastModified.toUTCString());
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
-    if (answerNotModified(req, res, etag, found.lastModified)) return;
-    res.setHeader(
-      'Content-Type',
-      found.kind === 'document' ? METADATA_TYPE : 'text/plain; charset=utf-8',
-    );
-    res.setHeader('Content-Length', String(Buffer.byteLength(found.body)));
-    res.end(req.method === 'HEAD' ? undefined : found.body);
+    serveDocument(req, res, {
+      body: found.body,
+      contentType: found.kind === 'document' ? METADATA_TYPE : 'text/plain; charset=utf-8',
+      lastModified: found.lastModified,
+    });
   }
 }
 

@@ -11,6 +11,7 @@ import {
   PackageService,
   PackageType,
   PackageVersionEntity,
+  readBounded,
   RegistryError,
   StagedBlob,
   UserEntity,
@@ -79,7 +80,12 @@ export class MavenService {
         owner,
         path,
         path.checksum,
-        await readSmall(body, MAX_CHECKSUM_BYTES),
+        (
+          await readBounded(body, MAX_CHECKSUM_BYTES, {
+            tooLarge: () =>
+              RegistryError.invalid(`a checksum file is at most ${MAX_CHECKSUM_BYTES} bytes`),
+          })
+        ).toString('utf8'),
       );
       return 200;
     }
@@ -147,9 +153,7 @@ export class MavenService {
   private async readPom(staged: StagedBlob, path: FilePath): Promise<MavenPomMetadata> {
     if (staged.size > MAX_POM_BYTES)
       throw RegistryError.invalid(`the pom is larger than ${MAX_POM_BYTES} bytes`);
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.ingest.open(staged)) chunks.push(chunk as Buffer);
-    const pom = parsePom(Buffer.concat(chunks));
+    const pom = parsePom(await readBounded(await this.ingest.open(staged), MAX_POM_BYTES));
     // A pom for other coordinates would describe the wrong artifact (properties such as ${revision} are not resolved).
     if (
       (!pom.groupId.includes('${') && pom.groupId !== path.groupId) ||
@@ -229,18 +233,4 @@ export class MavenService {
     }
     return { file, blob };
   }
-}
-
-async function readSmall(body: Readable, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      throw RegistryError.invalid(`a checksum file is at most ${max} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
