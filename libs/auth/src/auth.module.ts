@@ -4,7 +4,9 @@ import { PackageAccessService } from './access/package-access.service';
 import { SignedInGuard } from './access/signed-in.guard';
 import { AdminBootstrapService } from './bootstrap/admin-bootstrap.service';
 import { AuthenticationService } from './credentials/authentication.service';
+import { CredentialCache } from './credentials/credential-cache';
 import { CredentialResolverRegistry } from './credentials/credential-resolver';
+import { OwnerCache } from './owners/owner-cache';
 import { OrganizationService } from './owners/organization.service';
 import { UserService } from './owners/user.service';
 import { PasswordHasher } from './passwords/password-hasher';
@@ -22,6 +24,8 @@ const EXPORTED = [
   PackageAccessService,
   PackageAccessGuard,
   SignedInGuard,
+  CredentialCache,
+  OwnerCache,
 ];
 
 /**
@@ -31,7 +35,13 @@ const EXPORTED = [
  */
 @Global()
 @Module({
-  providers: [...EXPORTED, AdminBootstrapService],
+  providers: [
+    ...EXPORTED.filter((p) => p !== CredentialCache && p !== OwnerCache),
+    // Factories: their constructors take options (for tests), which Nest would try to inject.
+    { provide: CredentialCache, useFactory: () => new CredentialCache() },
+    { provide: OwnerCache, useFactory: () => new OwnerCache() },
+    AdminBootstrapService,
+  ],
   exports: EXPORTED,
 })
 export class AuthModule {}

@@ -60,7 +60,7 @@ export class PackageAccessGuard implements CanActivate {
       throw withChallenge(err, context, this.reflector, this.config);
     }
     const ownerName = req.params[meta.ownerParam];
-    const owner = ownerName ? await this.users.findOwner(ownerName) : null;
+    const owner = ownerName ? await this.users.lookupOwner(ownerName) : null;
     // A missing owner and a hidden one must look alike to anyone who may not see it.
     if (!owner) {
       if (!ctx.principal && this.config.requireSignin)

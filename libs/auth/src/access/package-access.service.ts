@@ -31,7 +31,7 @@ export class PackageAccessService {
   ): Promise<OwnerAccess> {
     const role =
       principal && owner.kind === OwnerKind.Organization
-        ? await this.orgs.roleOf(owner.id, principal.user.id)
+        ? await this.orgs.lookupRole(owner.id, principal.user.id)
         : undefined;
     const decision = decidePackageAccess(
       principal,

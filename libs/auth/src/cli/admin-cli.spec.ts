@@ -9,6 +9,7 @@ import {
   loadConfig,
   UserEntity,
 } from '@wharf/packages-core';
+import { CredentialCache } from '../credentials/credential-cache';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { ADMIN_USAGE, CliUsageError, runAdminCli } from './admin-cli';
@@ -77,7 +78,10 @@ describe('admin CLI (SQLite)', () => {
     ]);
     expect(token).toMatch(/^[0-9a-f]{40}$/);
     await withDb(async (ds) => {
-      const resolved = await new AccessTokenService(new Database(ds)).resolve(token);
+      const resolved = await new AccessTokenService(
+        new Database(ds),
+        new CredentialCache(),
+      ).resolve(token);
       expect(resolved?.user.name).toBe('dev');
       expect([...resolved!.scopes].sort()).toEqual(['read:package', 'write:package']);
       const row = await ds.manager.findOneByOrFail(AccessTokenEntity, { name: 'ci' });

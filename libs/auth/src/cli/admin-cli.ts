@@ -10,6 +10,8 @@ import {
   runMigrations,
 } from '@wharf/packages-core';
 import { UserService } from '../owners/user.service';
+import { CredentialCache } from '../credentials/credential-cache';
+import { OwnerCache } from '../owners/owner-cache';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { parseScopes, ACCEPTED_SCOPE_NAMES } from '../tokens/token-scopes';
@@ -62,8 +64,10 @@ export async function runAdminCli(config: AppConfig, argv: string[], io: CliIo):
   try {
     if (config.migrateOnStart) await runMigrations(dataSource);
     const db = new Database(dataSource);
-    const users = new UserService(db, new PasswordHasher());
-    const tokens = new AccessTokenService(db);
+    // A one-shot process: its caches die with it; the servers' expire within their TTL.
+    const credentials = new CredentialCache();
+    const users = new UserService(db, new PasswordHasher(), credentials, new OwnerCache());
+    const tokens = new AccessTokenService(db, credentials);
     const password = async () => {
       if (values['password-stdin']) return (await io.readStdin()).replace(/\r?\n$/, '');
       if (values.password === undefined)

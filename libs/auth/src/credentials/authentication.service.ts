@@ -6,6 +6,7 @@ import { LoginRateLimiter } from '../rate-limit/login-rate-limiter';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { looksLikeToken } from '../tokens/token-secret';
 import { UserService } from '../owners/user.service';
+import { CredentialCache } from './credential-cache';
 import { CredentialResolverRegistry } from './credential-resolver';
 import { passportResolver } from './run-passport-strategy';
 import {
@@ -32,6 +33,7 @@ export class AuthenticationService implements OnModuleInit {
     private readonly users: UserService,
     private readonly tokens: AccessTokenService,
     private readonly limiter: LoginRateLimiter,
+    private readonly cache: CredentialCache,
   ) {}
 
   onModuleInit(): void {
@@ -83,7 +85,11 @@ export class AuthenticationService implements OnModuleInit {
   }
 
   /** A live access token as a principal; throws 401 for any other value. */
-  async verifyToken(secret: string): Promise<Principal> {
+  verifyToken(secret: string): Promise<Principal> {
+    return this.cache.getOrVerify(['token', secret], () => this.verifyTokenUncached(secret));
+  }
+
+  private async verifyTokenUncached(secret: string): Promise<Principal> {
     const resolved = await this.tokens.resolve(secret);
     if (!resolved) throw invalidCredentials('invalid or expired access token');
     return {
@@ -100,7 +106,31 @@ export class AuthenticationService implements OnModuleInit {
     return looksLikeToken(secret) ? this.verifyToken(secret) : false;
   }
 
-  private async verifyBasic(req: Request, username: string, password: string): Promise<Principal> {
+  /**
+   * Cached per (user name, password): the scrypt run is paid once per TTL, not per
+   * request. A cached password still passes the rate limiter, so a blocked user and
+   * address are refused even the right password, and a guess cannot be confirmed.
+   */
+  private verifyBasic(req: Request, username: string, password: string): Promise<Principal> {
+    return this.cache.getOrVerify(
+      ['basic', username, password],
+      () => this.verifyBasicUncached(req, username, password),
+      async (cached) => {
+        if (cached.via === 'password')
+          await this.limiter.assertAllowed(this.subject(req, username));
+      },
+    );
+  }
+
+  private subject(req: Request, username: string): string {
+    return this.limiter.subject(username, req.ip ?? req.socket.remoteAddress ?? '');
+  }
+
+  private async verifyBasicUncached(
+    req: Request,
+    username: string,
+    password: string,
+  ): Promise<Principal> {
     if (TOKEN_AS_USERNAME_PASSWORDS.has(password) && looksLikeToken(username))
       return this.verifyToken(username);
     // A token in the password field signs in as the token's user, whatever the user name
@@ -116,7 +146,7 @@ export class AuthenticationService implements OnModuleInit {
           via: 'token',
         };
     }
-    const subject = this.limiter.subject(username, req.ip ?? req.socket.remoteAddress ?? '');
+    const subject = this.subject(req, username);
     const { hasFailures } = await this.limiter.assertAllowed(subject);
     const user = username ? await this.users.verifyPassword(username, password) : null;
     if (!user) {

@@ -11,6 +11,7 @@ import {
   Visibility,
 } from '@wharf/packages-core';
 import { EntityManager, In } from 'typeorm';
+import { OwnerCache } from './owner-cache';
 import { assertOwnerName } from './owner-name';
 import { ownsPackages } from './user.service';
 
@@ -35,7 +36,10 @@ export interface Member {
 /** Organizations and their members. An organization always keeps at least one admin. */
 @Injectable()
 export class OrganizationService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cache: OwnerCache,
+  ) {}
 
   async findOrganization(name: string): Promise<UserEntity | null> {
     const owner = await this.db.manager.findOneBy(UserEntity, { lowerName: name.toLowerCase() });
@@ -92,6 +96,7 @@ export class OrganizationService {
     if (changes.email !== undefined) patch.email = changes.email;
     if (changes.visibility !== undefined) patch.visibility = changes.visibility;
     await this.db.manager.update(UserEntity, { id: org.id }, patch);
+    this.cache.invalidateOwner(org.id);
     return Object.assign(org, patch);
   }
 
@@ -103,11 +108,17 @@ export class OrganizationService {
       }
       await em.delete(UserEntity, { id: org.id });
     });
+    this.cache.invalidateOwner(org.id);
   }
 
   async roleOf(orgId: number, userId: number): Promise<OrgRole | undefined> {
     const row = await this.db.manager.findOneBy(OrgMemberEntity, { orgId, userId });
     return row?.role;
+  }
+
+  /** {@link roleOf} for an access decision: read up to a few seconds ago ({@link OwnerCache}). */
+  lookupRole(orgId: number, userId: number): Promise<OrgRole | undefined> {
+    return this.cache.role(orgId, userId, () => this.roleOf(orgId, userId));
   }
 
   /** Adds a member or changes their role. */
@@ -130,6 +141,7 @@ export class OrganizationService {
         });
       }
     });
+    this.cache.invalidateRole(org.id, user.id);
   }
 
   async removeMember(org: UserEntity, user: UserEntity): Promise<void> {
@@ -140,6 +152,7 @@ export class OrganizationService {
       if (current.role === OrgRole.Admin) assertAnotherAdmin(existing, user.id);
       await em.delete(OrgMemberEntity, { id: current.id });
     });
+    this.cache.invalidateRole(org.id, user.id);
   }
 
   async listMembers(org: UserEntity, offset = 0, limit = 50): Promise<[Member[], number]> {

@@ -11,7 +11,9 @@ import {
   Visibility,
 } from '@wharf/packages-core';
 import { EntityManager, In } from 'typeorm';
+import { CredentialCache } from '../credentials/credential-cache';
 import { PasswordHasher } from '../passwords/password-hasher';
+import { OwnerCache } from './owner-cache';
 import { assertOwnerName } from './owner-name';
 
 export const PASSWORD_MIN_LENGTH = 8;
@@ -42,11 +44,23 @@ export class UserService {
   constructor(
     private readonly db: Database,
     private readonly hasher: PasswordHasher,
+    private readonly credentials: CredentialCache,
+    private readonly ownerCache: OwnerCache,
   ) {}
 
   /** A user or an organization by name, case-insensitively. */
   findOwner(name: string): Promise<UserEntity | null> {
     return this.db.manager.findOneBy(UserEntity, { lowerName: name.toLowerCase() });
+  }
+
+  /**
+   * {@link findOwner} for an access decision: a row read up to a few seconds ago
+   * ({@link OwnerCache}). Not for reads that lead to a write.
+   */
+  lookupOwner(name: string): Promise<UserEntity | null> {
+    return this.ownerCache.owner(name, (lowerName) =>
+      this.db.manager.findOneBy(UserEntity, { lowerName }),
+    );
   }
 
   async findUser(name: string): Promise<UserEntity | null> {
@@ -125,6 +139,7 @@ export class UserService {
       patch.passwordHash = await this.hasher.hash(changes.password);
     }
     await this.db.manager.update(UserEntity, { id: user.id }, patch);
+    this.forget(user.id);
     return Object.assign(user, patch);
   }
 
@@ -139,6 +154,13 @@ export class UserService {
       }
       await em.delete(UserEntity, { id: user.id });
     });
+    this.forget(user.id);
+  }
+
+  /** This replica stops trusting what it cached about the user now; others within their TTL. */
+  private forget(userId: number): void {
+    this.credentials.invalidateUser(userId);
+    this.ownerCache.invalidateOwner(userId);
   }
 
   /** The user when `password` is theirs; null otherwise, after the same work either way. */

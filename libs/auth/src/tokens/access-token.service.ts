@@ -7,6 +7,7 @@ import {
   RegistryError,
   UserEntity,
 } from '@wharf/packages-core';
+import { CredentialCache } from '../credentials/credential-cache';
 import { decodeScopes, TokenScope } from './token-scopes';
 import { generateToken, hashToken, looksLikeToken } from './token-secret';
 
@@ -30,7 +31,10 @@ const TOUCH_INTERVAL_SECONDS = 60;
 /** Personal access tokens: created once with the secret shown, then found only by hash. */
 @Injectable()
 export class AccessTokenService {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly cache: CredentialCache,
+  ) {}
 
   /** Returns the row and the secret, which is not stored and cannot be shown again. */
   async create(
@@ -78,6 +82,8 @@ export class AccessTokenService {
         : null) ?? (await this.db.manager.findOneBy(AccessTokenEntity, { userId, name: ref }));
     if (!found) throw RegistryError.notFound(`access token ${ref} does not exist`);
     await this.db.manager.delete(AccessTokenEntity, { id: found.id });
+    // This replica refuses the token now; the others once their copy expires (seconds).
+    this.cache.invalidateToken(found.id);
   }
 
   /**
