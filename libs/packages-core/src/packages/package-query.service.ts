@@ -142,6 +142,63 @@ export class PackageQueryService {
     return file && blob ? { file, blob } : null;
   }
 
+  /**
+   * A file by its path (owner, type, package name, version, file name) with its blob, in
+   * one query: the download routes ask this on every request, where four lookups and
+   * four hydrations cost more than the bytes of a small file. Null when any part is missing.
+   */
+  async findFileByPath(
+    ownerId: number,
+    type: PackageType,
+    name: string,
+    version: string,
+    filename: string,
+    compositeKey = '',
+  ): Promise<{ file: PackageFileEntity; blob: PackageBlobEntity } | null> {
+    const rows: Record<string, unknown>[] = await this.em.query(
+      `SELECT f.id, f.version_id, f.blob_id, f.name, f.lower_name, f.composite_key, f.is_lead,
+              f.created_unix, b.storage_id, b.size, b.hash_md5, b.hash_sha1, b.hash_sha256,
+              b.hash_sha512, b.created_unix AS blob_created_unix
+         FROM package p
+         JOIN package_version v ON v.package_id = p.id
+         JOIN package_file f ON f.version_id = v.id
+         JOIN package_blob b ON b.id = f.blob_id
+        WHERE p.owner_id = ? AND p.type = ? AND p.lower_name = ? AND v.lower_version = ?
+          AND f.lower_name = ? AND f.composite_key = ?`,
+      [
+        ownerId,
+        type,
+        name.toLowerCase(),
+        version.toLowerCase(),
+        filename.toLowerCase(),
+        compositeKey,
+      ],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const file = Object.assign(new PackageFileEntity(), {
+      id: Number(row.id),
+      versionId: Number(row.version_id),
+      blobId: Number(row.blob_id),
+      name: String(row.name),
+      lowerName: String(row.lower_name),
+      compositeKey: String(row.composite_key),
+      isLead: Boolean(Number(row.is_lead)),
+      createdUnix: Number(row.created_unix),
+    });
+    const blob = Object.assign(new PackageBlobEntity(), {
+      id: file.blobId,
+      storageId: String(row.storage_id),
+      size: Number(row.size),
+      hashMd5: String(row.hash_md5),
+      hashSha1: String(row.hash_sha1),
+      hashSha256: String(row.hash_sha256),
+      hashSha512: String(row.hash_sha512),
+      createdUnix: Number(row.blob_created_unix),
+    });
+    return { file, blob };
+  }
+
   /** `{base}/api/packages/{owner}/{type}`, the root of a format's URLs (the container registry's is /v2). */
   packageBaseUrl(owner: { name: string } | string, type: PackageType): string {
     const name = typeof owner === 'string' ? owner : owner.name;

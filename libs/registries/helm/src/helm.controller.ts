@@ -13,10 +13,10 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  answerNotModified,
   assertSafeName,
   openUploadBody,
   PackageDownloadService,
+  serveDocument,
   serveFile,
   UserEntity,
 } from '@wharf/packages-core';
@@ -40,17 +40,8 @@ export class HelmController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    const doc = await this.helm.index(owner);
-    res.setHeader('ETag', doc.etag);
-    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    // If-None-Match wins over If-Modified-Since (RFC 9110), so a deletion, which does not
-    // move Last-Modified forward, is still seen by clients that keep the ETag.
-    if (doc.lastModified) res.setHeader('Last-Modified', doc.lastModified.toUTCString());
-    if (answerNotModified(req, res, doc.etag.replace(/^W\//, ''), doc.lastModified)) return;
-    res.setHeader('Content-Type', doc.contentType);
-    res.setHeader('Content-Length', String(Buffer.byteLength(doc.body)));
-    res.end(req.method === 'HEAD' ? undefined : doc.body);
+    // The index keeps its weak ETag (helm.documents.ts); serveDocument sends it as is.
+    serveDocument(req, res, await this.helm.index(owner));
   }
 
   // docs/protocols/helm.md §3: ChartMuseum's upload API (`helm cm-push`, `curl --data-binary`): raw .tgz or multipart `chart`.

@@ -15,6 +15,7 @@ import {
   assertSafeName,
   PackageDownloadService,
   RegistryError,
+  serveDocument,
   serveFile,
   UserEntity,
 } from '@wharf/packages-core';
@@ -154,11 +155,7 @@ export class NpmController {
   ): Promise<void> {
     const abbreviated = wantsAbbreviated(req.headers.accept);
     const doc = await this.npm.packument(owner, name, abbreviated);
-    res.setHeader('Vary', 'Accept, Authorization');
-    res.setHeader('Content-Type', doc.contentType);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
-    res.status(200).send(doc.body);
+    serveDocument(req, res, doc, { vary: 'Accept, Authorization' });
   }
 
   private async sendTarball(

@@ -206,20 +206,26 @@ export class NpmService {
     filename: string,
     version?: string,
   ): Promise<NpmTarball> {
-    const pkg = await this.requirePackage(owner, name);
-    let file: PackageFileEntity | null = null;
     if (version !== undefined) {
-      const v = await this.query.findVersion(pkg.id, version);
-      file = v && (await this.query.findFile(v.id, filename));
-    } else {
-      // npmjs-style URL of old lockfiles: the file name alone, if exactly one version has it.
-      const ids = new Set((await this.query.listVersions(pkg.id)).map((v) => v.id));
-      const lower = filename.toLowerCase();
-      const matches = (
-        await this.query.searchFiles({ ownerId: owner.id, type: PackageType.Npm, name: lower })
-      ).filter((f) => f.file.lowerName === lower && ids.has(f.file.versionId));
-      file = matches.length === 1 ? matches[0].file : null;
+      // The route every `npm install` takes: one query.
+      const found = await this.query.findFileByPath(
+        owner.id,
+        PackageType.Npm,
+        name,
+        version,
+        filename,
+      );
+      if (!found) throw RegistryError.notFound(`tarball ${filename} of ${name} not found`);
+      return found;
     }
+    // npmjs-style URL of old lockfiles: the file name alone, if exactly one version has it.
+    const pkg = await this.requirePackage(owner, name);
+    const ids = new Set((await this.query.listVersions(pkg.id)).map((v) => v.id));
+    const lower = filename.toLowerCase();
+    const matches = (
+      await this.query.searchFiles({ ownerId: owner.id, type: PackageType.Npm, name: lower })
+    ).filter((f) => f.file.lowerName === lower && ids.has(f.file.versionId));
+    const file = matches.length === 1 ? matches[0].file : null;
     const blob = file && (await this.query.getBlob(file.blobId));
     if (!file || !blob) throw RegistryError.notFound(`tarball ${filename} of ${name} not found`);
     return { file, blob };

@@ -6,6 +6,7 @@ import {
   PackageDownloadService,
   RegistryError,
   RegistryErrorCode,
+  serveDocument,
   serveFile,
   UserEntity,
 } from '@wharf/packages-core';
@@ -49,11 +50,9 @@ export class PypiController {
   ): Promise<void> {
     const chosen = this.negotiate(req, format);
     const projects = await this.pypi.projects(owner);
-    send(
-      res,
-      chosen,
-      chosen === 'json' ? JSON.stringify(buildIndexJson(projects)) : buildIndexHtml(projects),
-    );
+    const body =
+      chosen === 'json' ? JSON.stringify(buildIndexJson(projects)) : buildIndexHtml(projects);
+    serveDocument(req, res, { body, contentType: contentTypeOf(chosen) }, { vary: 'Accept' });
   }
 
   // PEP 503/691: the project page, HTML or JSON by Accept (pip ≥ 22.2 prefers JSON).
@@ -68,7 +67,7 @@ export class PypiController {
   ): Promise<void> {
     assertSafeName(name, { what: 'project name' });
     const chosen = this.negotiate(req, format);
-    send(res, chosen, (await this.pypi.projectPage(owner, name, chosen)).body);
+    serveDocument(req, res, await this.pypi.projectPage(owner, name, chosen), { vary: 'Accept' });
   }
 
   // docs/protocols/pypi.md §2: a distribution file (each GET counts), or `<wheel>.metadata` (PEP 658).
@@ -118,12 +117,4 @@ export class PypiController {
     }
     return chosen;
   }
-}
-
-function send(res: Response, format: SimpleFormat, body: string | Buffer): void {
-  res.setHeader('Content-Type', contentTypeOf(format));
-  res.setHeader('Vary', 'Accept');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Cache-Control', 'private, max-age=0, must-revalidate');
-  res.status(200).send(body);
 }
