@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { DocumentGenerationEntity, nowUnix } from '../entities';
+import { nowUnix } from '../entities';
 
 /** What one generation counter covers: an owner's documents of one type, for one scope. */
 export interface DocumentScope {
@@ -34,11 +34,15 @@ export async function bumpGenerations(em: EntityManager, scopes: DocumentScope[]
   );
 }
 
-/** The current generation of a scope; 0 when nothing was ever written to it. */
+/**
+ * The current generation of a scope; 0 when nothing was ever written to it. A plain
+ * statement: every cached document read asks this, and TypeORM's query building and
+ * hydration would cost more than the lookup.
+ */
 export async function readGeneration(em: EntityManager, scope: DocumentScope): Promise<number> {
-  const row = await em.findOne(DocumentGenerationEntity, {
-    where: { ownerId: scope.ownerId, type: scope.type, scope: scope.scope },
-    select: { generation: true },
-  });
-  return row?.generation ?? 0;
+  const rows: { generation: number | string }[] = await em.query(
+    'SELECT generation FROM document_generation WHERE owner_id = ? AND type = ? AND scope = ?',
+    [scope.ownerId, scope.type, scope.scope],
+  );
+  return rows.length ? Number(rows[0].generation) : 0;
 }
