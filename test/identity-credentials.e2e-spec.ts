@@ -49,6 +49,7 @@ describeEachBackend('identity: credentials', (backend) => {
       basic(token, 'x-oauth-basic'),
       bearer(token),
       { Authorization: `token ${token}` },
+      { Authorization: token }, // bare, as cargo and gem send it
     ];
     for (const headers of forms)
       expect((await probe(headers)).json()).toEqual({ owner: 'alice', user: 'alice' });
@@ -65,6 +66,8 @@ describeEachBackend('identity: credentials', (backend) => {
       bearer('0'.repeat(40)),
       bearer('not-a-token'),
       { Authorization: 'token nope' },
+      { Authorization: '0'.repeat(40) }, // a bare token of the right shape that is no token
+      { Authorization: 'not-a-token' },
       { Authorization: 'Negotiate abc' },
       { Authorization: 'Basic !!!' },
       { Authorization: `Basic ${Buffer.from('nocolon').toString('base64')}` },

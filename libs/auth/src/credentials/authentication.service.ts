@@ -13,6 +13,7 @@ import {
   BasicStrategy,
   bearerStrategy,
   invalidCredentials,
+  RawTokenStrategy,
   TokenHeaderStrategy,
 } from './strategies';
 
@@ -55,6 +56,15 @@ export class AuthenticationService implements OnModuleInit {
       passportResolver(
         'token-header',
         new TokenHeaderStrategy((t, done) => this.verifyToken(t).then((r) => done(null, r), done)),
+      ),
+    );
+    // cargo and gem send the bare token (docs/protocols/core.md §6): one form for every format.
+    this.registry.register(
+      passportResolver(
+        'raw-token',
+        new RawTokenStrategy(looksLikeToken, (t, done) =>
+          this.verifyToken(t).then((r) => done(null, r), done),
+        ),
       ),
     );
   }

@@ -56,6 +56,30 @@ export class TokenHeaderStrategy extends passport.Strategy {
   }
 }
 
+/**
+ * `Authorization: <t>`, the access token alone with no scheme: how `cargo` and `gem`
+ * (`gem push`, `gem yank`) send the key from their credentials file. Only a value of the
+ * token's exact shape is claimed, so every other header still reaches its own strategy.
+ */
+export class RawTokenStrategy extends passport.Strategy {
+  override name = 'raw-token';
+
+  constructor(
+    private readonly looksLikeToken: (value: string) => boolean,
+    private readonly verify: (token: string, done: Done) => void,
+  ) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    const value = req.headers.authorization?.trim() ?? '';
+    if (!this.looksLikeToken(value)) return this.fail();
+    this.verify(value, (err, user) =>
+      err ? this.error(err) : user ? this.success(user) : this.fail(),
+    );
+  }
+}
+
 /** `Authorization: Bearer <t>` (and `?access_token=`), through passport-http-bearer. */
 export function bearerStrategy(verify: (token: string, done: Done) => void): passport.Strategy {
   return new PassportBearerStrategy((token: string, done: Done) => verify(token, done));
