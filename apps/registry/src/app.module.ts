@@ -8,6 +8,7 @@ import { HelmModule } from '@wharf/registry-helm';
 import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
 import { PypiModule } from '@wharf/registry-pypi';
+import { RubygemsModule } from '@wharf/registry-rubygems';
 
 /** Every format's module; registering a format is one line here. */
 export const REGISTRY_MODULES: Type[] = [
@@ -17,6 +18,7 @@ export const REGISTRY_MODULES: Type[] = [
   ContainerModule,
   NpmModule,
   PypiModule,
+  RubygemsModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
