@@ -21,7 +21,7 @@ const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', 
 const stream = (b: Buffer) => Readable.from([b]);
 
 /** A .gem-shaped tar with the given entries (names as given, so hostile ones too). */
-export async function tarOf(
+async function tarOf(
   entries: { name: string; body?: Buffer; type?: 'file' | 'symlink'; linkname?: string }[],
 ): Promise<Buffer> {
   const pack = tar.pack();
