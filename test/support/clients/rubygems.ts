@@ -1,5 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
@@ -40,6 +41,34 @@ export function rubyEnv(home: string, extra: Record<string, string> = {}): NodeJ
     LANG: 'C.UTF-8',
     ...extra,
   };
+}
+
+/** A scratch HOME for gem and bundle; commands run asynchronously (the server shares the process). */
+export class RubySandbox {
+  readonly home = mkdtempSync(path.join(os.tmpdir(), 'wharf-rubygems-'));
+
+  run(
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; env?: Record<string, string> } = {},
+  ): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+      execFile(
+        cmd,
+        args,
+        { cwd: opts.cwd ?? this.home, timeout: 180_000, env: rubyEnv(this.home, opts.env) },
+        (err, stdout, stderr) =>
+          resolve({
+            code: err ? ((err as { code?: number }).code ?? 1) : 0,
+            out: `${stdout}${stderr}`,
+          }),
+      );
+    });
+  }
+
+  dispose(): void {
+    rmSync(this.home, { recursive: true, force: true });
+  }
 }
 
 /** `gem build` of a small gem in `dir`; returns the path of the .gem. */
