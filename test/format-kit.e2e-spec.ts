@@ -8,6 +8,7 @@ import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/
 import { describeEachBackend } from './support/backends';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
+import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import {
   coreEtag,
   describeFormatKit,
@@ -248,7 +249,43 @@ const container: FormatProfile = {
   },
 };
 
-for (const profile of [generic, maven, helm, npm, pypi, container]) describeFormatKit(profile);
+const gemPush = (owner: string, body: Buffer): KitRequest => ({
+  method: 'POST',
+  path: `${pkgs(owner, 'rubygems')}/api/v1/gems`,
+  body,
+  headers: { 'Content-Type': 'application/octet-stream' },
+});
+
+const rubygems: FormatProfile = {
+  name: 'rubygems',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_RUBYGEMS',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = await gemWith(gemspecYaml('kit-gem', `1.0.${n}`));
+    const file = `kit-gem-1.0.${n}.gem`;
+    return {
+      upload: gemPush(owner, bytes),
+      download: `${pkgs(owner, 'rubygems')}/gems/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A gemspec carrying a Ruby object tag other than Gem::'s own.
+  async invalidUpload(owner, n) {
+    const yaml = gemspecYaml('kit-gem', `9.0.${n}`, 'x: !ruby/object:Gem::Installer\n  i: x\n');
+    return gemPush(owner, await gemWith(yaml));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const gem = await gemWith(gemspecYaml('kit-gem', `9.1.${n}`), {
+      extra: [{ name: 'big.bin', body: filler(limit).toString('latin1') }],
+    });
+    return gemPush(owner, gem);
+  },
+  etag: coreEtag,
+};
+
+for (const profile of [generic, maven, helm, npm, pypi, container, rubygems])
+  describeFormatKit(profile);
 
 describeEachBackend('format kit: its leftover check', (backend) => {
   let t: TestApp;
