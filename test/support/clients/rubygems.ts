@@ -127,7 +127,7 @@ export function gemspecYaml(name: string, version: string, extra = ''): string {
   return `--- !ruby/object:Gem::Specification
 name: ${name}
 version: !ruby/object:Gem::Version
-  version: ${version}
+  version: '${version}'
 platform: ruby
 authors:
 - Wharf

@@ -62,8 +62,9 @@ export function parseGemspecYaml(text: string): Gemspec {
   const doc = parseDocument(text, {
     prettyErrors: false,
     uniqueKeys: true,
-    // No custom types: Ruby tags stay unresolved and their mappings plain mappings.
-    schema: 'core',
+    // Every scalar as its text (a version `2.10` is not the float 2.1), and no custom
+    // types: Ruby tags stay unresolved and their mappings plain mappings.
+    schema: 'failsafe',
   });
   if (doc.errors.length)
     throw new InvalidArtifactError(
@@ -108,7 +109,7 @@ function readSpec(v: Record<string, unknown>): Gemspec {
     };
   });
   const platform = platformOf(v.platform);
-  const date = f.string('date', true);
+  const date = f.string('date');
   return dropEmpty({
     name: f.required('name'),
     version: versionOf(v.version, 'version') ?? '',
@@ -123,9 +124,10 @@ function readSpec(v: Record<string, unknown>): Gemspec {
     requiredRubyVersion: requirementOf(v.required_ruby_version),
     requiredRubygemsVersion: requirementOf(v.required_rubygems_version),
     dependencies,
-    rubygemsVersion: f.string('rubygems_version', true),
-    specificationVersion:
-      typeof v.specification_version === 'number' ? v.specification_version : undefined,
+    rubygemsVersion: f.string('rubygems_version'),
+    specificationVersion: /^\d{1,4}$/.test(f.string('specification_version') ?? '')
+      ? Number(v.specification_version)
+      : undefined,
     date: date && /^\d{4}-\d{2}-\d{2}/.test(date) ? date.slice(0, 10) : undefined,
   });
 }
@@ -134,7 +136,6 @@ function readSpec(v: Record<string, unknown>): Gemspec {
 function versionOf(v: unknown, at: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
   if (isMapping(v)) return versionOf(v.version, at);
   throw new InvalidArtifactError(`the gemspec's ${at} is not a version`);
 }
@@ -180,10 +181,9 @@ class Fields {
     return v;
   }
 
-  string(key: string, scalarsToo = false): string | undefined {
+  string(key: string): string | undefined {
     const v = this.obj[key];
     if (v === undefined || v === null) return undefined;
-    if (scalarsToo && (typeof v === 'number' || typeof v === 'boolean')) return String(v);
     if (typeof v !== 'string') throw this.wrong(key, 'a string');
     return v;
   }

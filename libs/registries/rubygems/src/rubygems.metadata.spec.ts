@@ -14,6 +14,7 @@ import {
   GEM_VERSION,
   isPrerelease,
   readGem,
+  validateGemspec,
 } from './rubygems.metadata';
 
 // Built by `gem build` (RubyGems 3.3): fixtures/build-fixtures.sh.
@@ -100,6 +101,13 @@ platform: !ruby/object:Gem::Platform
   version: "60"
 `);
     expect(spec.platform).toBe('x86-mswin32-60');
+    expect(validateGemspec(spec).version).toBe('1.0.pre.beta');
+  });
+
+  it('reads versions as written: 2.10 is not the float 2.1', () => {
+    expect(parseGemspecYaml(SPEC().replace('version: 1.0.0', 'version: 2.10')).version).toBe(
+      '2.10',
+    );
   });
 });
 
