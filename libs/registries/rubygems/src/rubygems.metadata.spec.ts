@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { checkName } from '@wharf/packages-core';
 import { HOSTILE_NAMES } from '../../../packages-core/src/testing/hostile-names';
+import { gemTar } from '../../../../test/support/clients/rubygems';
 import { parseGemspecYaml } from './gemspec-yaml';
 import {
   compareGemVersions,
@@ -21,22 +21,9 @@ import {
 const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name));
 const stream = (b: Buffer) => Readable.from([b]);
 
-/** A .gem-shaped tar with the given entries (names as given, so hostile ones too). */
-async function tarOf(
-  entries: { name: string; body?: Buffer; type?: 'file' | 'symlink'; linkname?: string }[],
-): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries)
-    pack.entry({ name: e.name, type: e.type ?? 'file', linkname: e.linkname }, e.body ?? '');
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const dataTar = async () => gzipSync(await tarOf([{ name: 'lib/x.rb', body: Buffer.from('1') }]));
+const dataTar = async () => gzipSync(await gemTar([{ name: 'lib/x.rb', body: Buffer.from('1') }]));
 const gemWithYaml = async (yaml: string) =>
-  tarOf([
+  gemTar([
     { name: 'metadata.gz', body: gzipSync(yaml) },
     { name: 'data.tar.gz', body: await dataTar() },
   ]);
@@ -150,7 +137,7 @@ describe('readGem refuses what is not a safe gem', () => {
 
   it('refuses a gzip bomb in metadata.gz with a 413, before the YAML is read', async () => {
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
-    const gem = await tarOf([
+    const gem = await gemTar([
       { name: 'metadata.gz', body: bomb },
       { name: 'data.tar.gz', body: await dataTar() },
     ]);
@@ -166,14 +153,14 @@ describe('readGem refuses what is not a safe gem', () => {
     ['a symlink', [{ name: 'metadata.gz', type: 'symlink', linkname: '/etc/passwd' }], 400],
     ['no metadata.gz', [{ name: 'data.tar.gz', body: gzipSync(Buffer.alloc(1024)) }], 400],
   ] as const)('refuses a gem with %s', async (_label, entries, status) => {
-    const gem = await tarOf(entries.map((e) => ({ ...e })));
+    const gem = await gemTar(entries.map((e) => ({ ...e })));
     await expect(readGem(stream(gem))).rejects.toMatchObject({ status });
   });
 
   it('refuses ../ and absolute names inside data.tar.gz', async () => {
     for (const name of ['../../evil.rb', '/etc/cron.d/x']) {
-      const data = gzipSync(await tarOf([{ name, body: Buffer.from('x') }]));
-      const gem = await tarOf([
+      const data = gzipSync(await gemTar([{ name, body: Buffer.from('x') }]));
+      const gem = await gemTar([
         { name: 'metadata.gz', body: gzipSync(SPEC()) },
         { name: 'data.tar.gz', body: data },
       ]);
