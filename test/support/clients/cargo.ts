@@ -2,6 +2,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import * as tar from 'tar-stream';
 
 /**
  * The real cargo for the client tests (CLIENTS.md: cargo 1.95 is on the machine, through
@@ -113,4 +115,67 @@ export class CargoSandbox {
   dispose(): void {
     rmSync(this.home, { recursive: true, force: true });
   }
+}
+
+/** The publish body cargo sends: u32 LE length + metadata JSON + u32 LE length + .crate. */
+export function publishBody(metadata: object | Buffer, crate: Buffer): Buffer {
+  const json = Buffer.isBuffer(metadata) ? metadata : Buffer.from(JSON.stringify(metadata));
+  const len = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  return Buffer.concat([len(json.length), json, len(crate.length), crate]);
+}
+
+/** Publish metadata as cargo writes it for a crate without dependencies. */
+export function crateMetadata(name: string, vers: string, extra: object = {}): object {
+  return {
+    name,
+    vers,
+    deps: [],
+    features: {},
+    authors: [],
+    description: `${name} for tests`,
+    keywords: [],
+    categories: [],
+    license: 'MIT',
+    badges: {},
+    links: null,
+    rust_version: null,
+    ...extra,
+  };
+}
+
+/**
+ * A .crate as `cargo package` lays it out: `{name}-{vers}/Cargo.toml` and sources, in a
+ * gzip'd tar. `manifest` overrides the Cargo.toml's name/version (to make one disagree).
+ */
+export async function crateArchive(
+  name: string,
+  vers: string,
+  options: {
+    manifest?: { name: string; version: string };
+    files?: Record<string, string | Buffer>;
+  } = {},
+): Promise<Buffer> {
+  const m = options.manifest ?? { name, version: vers };
+  const files: Record<string, string | Buffer> = {
+    'Cargo.toml': `[package]\nname = "${m.name}"\nversion = "${m.version}"\nedition = "2021"\n`,
+    'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+    ...options.files,
+  };
+  const pack = tar.pack();
+  for (const [file, body] of Object.entries(files))
+    pack.entry(
+      {
+        name: file.startsWith('/') || file.startsWith('..') ? file : `${name}-${vers}/${file}`,
+        mode: 0o644,
+      },
+      body,
+    );
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return gzipSync(Buffer.concat(chunks));
 }

@@ -161,7 +161,11 @@ describe('parsePublishMetadata', () => {
       meta({ deps: [{ name: 'x', version_req: '1', kind: 'peer' }] }),
       /kind must be one of/,
     ],
-    ['a feature list that is not one', meta({ features: { a: 'b' } }), /features\.a must be a list/],
+    [
+      'a feature list that is not one',
+      meta({ features: { a: 'b' } }),
+      /features\.a must be a list/,
+    ],
     ['a bad feature name', meta({ features: { 'a b': [] } }), /feature name/],
     ['a name that is not a string', meta({ name: 1 }), /name must be a string/],
   ])('refuses %s', (_label, body, message) => {
@@ -199,7 +203,11 @@ describe('readCrateManifest', () => {
       ],
       /outside demo-1.0.0\//,
     ],
-    ['no Cargo.toml', [{ name: 'demo-1.0.0/src/lib.rs', body: '' }], /has no demo-1.0.0\/Cargo.toml/],
+    [
+      'no Cargo.toml',
+      [{ name: 'demo-1.0.0/src/lib.rs', body: '' }],
+      /has no demo-1.0.0\/Cargo.toml/,
+    ],
     [
       'a Cargo.toml that is not TOML',
       [{ name: 'demo-1.0.0/Cargo.toml', body: '[package\nname=' }],

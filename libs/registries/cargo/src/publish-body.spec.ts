@@ -27,16 +27,19 @@ const JSON_DOC = Buffer.from('{"name":"demo","vers":"1.0.0"}');
 const CRATE = Buffer.from('crate bytes, any length');
 
 describe('openPublishBody', () => {
-  it.each([1, 3, 7, 1024])('reads metadata and crate delivered in chunks of %p bytes', async (n) => {
-    const body = frame(JSON_DOC, CRATE);
-    const read = await openPublishBody(chunked(body, n), {
-      declaredSize: body.length,
-      maxMetadata: 1024,
-    });
-    expect(read.metadata).toEqual(JSON_DOC);
-    expect(read.crateLength).toBe(CRATE.length);
-    expect(await readAll(read.crate)).toEqual(CRATE);
-  });
+  it.each([1, 3, 7, 1024])(
+    'reads metadata and crate delivered in chunks of %p bytes',
+    async (n) => {
+      const body = frame(JSON_DOC, CRATE);
+      const read = await openPublishBody(chunked(body, n), {
+        declaredSize: body.length,
+        maxMetadata: 1024,
+      });
+      expect(read.metadata).toEqual(JSON_DOC);
+      expect(read.crateLength).toBe(CRATE.length);
+      expect(await readAll(read.crate)).toEqual(CRATE);
+    },
+  );
 
   it.each([
     ['an empty body', Buffer.alloc(0), /ends before the metadata length/],
