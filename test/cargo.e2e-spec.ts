@@ -48,7 +48,7 @@ function putChunked(
 async function gzipBombCrate(name: string, vers: string): Promise<Buffer> {
   const pack = tar.pack();
   const head: Buffer[] = [];
-  pack.on('data', (c: Buffer) => head.push(c));
+  pack.on('data', (c: unknown) => head.push(c as Buffer));
   pack.entry(
     { name: `${name}-${vers}/Cargo.toml` },
     `[package]\nname="${name}"\nversion="${vers}"\n`,
