@@ -150,11 +150,13 @@ export class CargoService {
   /** Every version of a crate with checksum and yank state, in a fixed number of queries. */
   private async indexedVersions(owner: UserEntity, name: string): Promise<IndexedVersion[]> {
     const pkg = await this.requireCrate(owner, name);
-    const descriptors = await this.query.loadDescriptors<CargoVersionMetadata>({
-      ownerId: owner.id,
-      type: PackageType.Cargo,
-      packageId: pkg.id,
-    });
+    // By ids from the (package_id, version) index: on SQLite, loadDescriptors' filter form and
+    // listVersions' default (`is_internal = false`) are planned through the is_internal index
+    // and scan every version of every package, so the cost would grow with the owner's crates.
+    const ids = (await this.query.listVersions(pkg.id, true))
+      .filter((v) => !v.isInternal)
+      .map((v) => v.id);
+    const descriptors = await this.query.loadDescriptors<CargoVersionMetadata>(ids);
     const versions = descriptors.flatMap(({ metadata, files, versionProperties }) => {
       const lead = files.find((f) => f.file.isLead);
       if (!metadata || !lead) return [];
@@ -206,7 +208,8 @@ export class CargoService {
   }
 
   private async searchHit(pkg: PackageEntity): Promise<SearchHit> {
-    const versions = await this.query.listVersions(pkg.id);
+    // Through the (package_id, version) index, as in indexedVersions.
+    const versions = (await this.query.listVersions(pkg.id, true)).filter((v) => !v.isInternal);
     const props = await this.query.getProperties(
       PropertyRefType.Version,
       versions.map((v) => v.id),
