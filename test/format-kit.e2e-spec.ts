@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
 import { describeEachBackend } from './support/backends';
+import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
@@ -284,7 +285,43 @@ const rubygems: FormatProfile = {
   etag: coreEtag,
 };
 
-for (const profile of [generic, maven, helm, npm, pypi, container, rubygems])
+const cargoPublish = async (owner: string, version: string, options = {}) => {
+  const crate = await crateArchive('kit-crate', version, options);
+  return {
+    crate,
+    request: put(
+      `${pkgs(owner, 'cargo')}/api/v1/crates/new`,
+      publishBody(crateMetadata('kit-crate', version), crate),
+    ),
+  };
+};
+
+const cargo: FormatProfile = {
+  name: 'cargo',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CARGO',
+  challenge: BASIC,
+  uploadedStatus: 200,
+  async artifact(owner, n) {
+    const { crate, request } = await cargoPublish(owner, `1.0.${n}`);
+    return {
+      upload: request,
+      download: `${pkgs(owner, 'cargo')}/api/v1/crates/kit-crate/1.0.${n}/download`,
+      bytes: crate,
+      filename: `kit-crate-1.0.${n}.crate`,
+    };
+  },
+  // The crate's Cargo.toml names another version than the publish metadata.
+  async invalidUpload(owner, n) {
+    const manifest = { name: 'kit-crate', version: '0.0.1' };
+    return (await cargoPublish(owner, `9.0.${n}`, { manifest })).request;
+  },
+  async oversizedUpload(owner, n, limit) {
+    return (await cargoPublish(owner, `9.1.${n}`, { files: { 'big.bin': filler(limit) } })).request;
+  },
+  etag: coreEtag,
+};
+
+for (const profile of [generic, maven, helm, npm, pypi, container, rubygems, cargo])
   describeFormatKit(profile);
 
 describeEachBackend('format kit: its leftover check', (backend) => {
