@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
+import { ComposerModule } from '@wharf/registry-composer';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
 import { HelmModule } from '@wharf/registry-helm';
@@ -17,6 +18,7 @@ export const REGISTRY_MODULES: Type[] = [
   ContainerModule,
   NpmModule,
   PypiModule,
+  ComposerModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
