@@ -29,7 +29,8 @@ if fmt == "zip":
   with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for e in spec["entries"]:
       if "zeros" in e:
-        with z.open(zipfile.ZipInfo(e["name"]), "w", force_zip64=True) as w:
+        info = zipfile.ZipInfo(e["name"]); info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w", force_zip64=True) as w:
           for c in chunks(e["zeros"]): w.write(c)
       else:
         z.writestr(e["name"], e.get("text", ""))
