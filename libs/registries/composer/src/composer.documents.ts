@@ -29,12 +29,14 @@ export function buildPackagesJson(base: string): string {
  * `p2/{name}.json` (tagged releases) or `p2/{name}~dev.json` (`dev` true: branches and
  * `-dev` versions), as Packagist splits them. Not minified: each entry is complete, so
  * Composer needs no `composer/2.0` expansion and a version without a field never
- * inherits it from the one before. Newest first.
+ * inherits it from the one before. Newest first; `versions` are given oldest first.
  */
 export function buildP2Json(name: string, versions: ComposerVersion[], dev: boolean): string {
+  // Versions come oldest first; reversed, a stable sort keeps the later of two in one second first.
   const entries = versions
     .filter((v) => isDevVersion(v.metadata.version_normalized) === dev)
-    .sort((a, b) => b.createdUnix - a.createdUnix || b.version.localeCompare(a.version))
+    .reverse()
+    .sort((a, b) => b.createdUnix - a.createdUnix)
     .map((v) => ({
       name: v.name,
       version: v.version,
