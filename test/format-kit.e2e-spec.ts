@@ -7,6 +7,7 @@ import * as tar from 'tar-stream';
 import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
 import { describeEachBackend } from './support/backends';
 import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
+import { composerArchive, libraryEntries } from './support/clients/composer';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
@@ -321,7 +322,36 @@ const cargo: FormatProfile = {
   etag: coreEtag,
 };
 
-for (const profile of [generic, maven, helm, npm, pypi, container, rubygems, cargo])
+const composerPut = (owner: string, version: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'composer')}?version=${version}`, body);
+
+const composer: FormatProfile = {
+  name: 'composer',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_COMPOSER',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = composerArchive(libraryEntries('kit/pkg', `kit ${n}`));
+    const file = `kit-pkg.1.0.${n}.zip`;
+    return {
+      upload: composerPut(owner, `1.0.${n}`, bytes),
+      download: `${pkgs(owner, 'composer')}/files/kit%2Fpkg/1.0.${n}/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  async invalidUpload(owner, n) {
+    return composerPut(owner, `9.0.${n}`, composerArchive([{ name: 'src/A.php', text: '<?php' }]));
+  },
+  async oversizedUpload(owner, n, limit) {
+    // Base64 of random bytes deflates to three quarters of its length: still over the limit.
+    const text = filler(2 * limit).toString('base64');
+    const body = composerArchive([...libraryEntries('kit/pkg', 'big'), { name: 'big.txt', text }]);
+    return composerPut(owner, `9.1.${n}`, body);
+  },
+  etag: coreEtag,
+};
+
+for (const profile of [generic, maven, helm, npm, pypi, container, rubygems, cargo, composer])
   describeFormatKit(profile);
 
 describeEachBackend('format kit: its leftover check', (backend) => {

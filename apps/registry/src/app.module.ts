@@ -3,6 +3,7 @@ import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { CargoModule } from '@wharf/registry-cargo';
+import { ComposerModule } from '@wharf/registry-composer';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
 import { HelmModule } from '@wharf/registry-helm';
@@ -21,6 +22,7 @@ export const REGISTRY_MODULES: Type[] = [
   PypiModule,
   RubygemsModule,
   CargoModule,
+  ComposerModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { InvalidArtifactError } from '../errors/registry-error';
+import { ArchiveBudgetError } from './tar-entry-reader';
 import { readZipEntry } from './zip-entry-reader';
 
 interface ZipSpec {
@@ -65,7 +66,9 @@ const MiB = 1024 * 1024;
 async function read(
   zip: Buffer,
   select: (name: string) => boolean = isMetadata,
-  options: { maxEntrySize: number; maxEntries?: number } = { maxEntrySize: MiB },
+  options: { maxEntrySize: number; maxEntries?: number; maxUnpacked?: number } = {
+    maxEntrySize: MiB,
+  },
 ) {
   const blob = memoryBlob(zip);
   return readZipEntry(blob.open, zip.length, select, options);
@@ -123,6 +126,23 @@ describe('readZipEntry', () => {
     // The same entry within a larger budget is read whole.
     const body = await read(zip, (n) => n === 'big', { maxEntrySize: 2 * MiB });
     expect(body?.equals(Buffer.alloc(2 * MiB))).toBe(true);
+  });
+
+  it('refuses a bomb beside the entry read when the declared sizes pass maxUnpacked (413)', async () => {
+    const zip = makeZip([
+      { name: 'demo-1.0.dist-info/METADATA', text: METADATA },
+      { name: 'bomb', zeros: 20 * MiB },
+    ]);
+    const err = await read(zip, isMetadata, { maxEntrySize: MiB, maxUnpacked: 10 * MiB }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ArchiveBudgetError);
+    expect((err as ArchiveBudgetError).message).toBe(
+      `the zip archive unpacks to more than ${10 * MiB} bytes`,
+    );
+    expect(
+      (await read(zip, isMetadata, { maxEntrySize: MiB, maxUnpacked: 30 * MiB }))!.toString(),
+    ).toBe(METADATA);
   });
 
   it('stops inflating a bomb whose header claims a small size', async () => {

@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
 import { InvalidArtifactError, RegistryError } from '../errors/registry-error';
+import { ArchiveBudgetError } from './tar-entry-reader';
 
 /*
  * Reads one entry out of a stored zip without unpacking it (wheels, zip sdists, …).
@@ -18,6 +19,12 @@ export interface ZipEntryReadOptions {
   maxEntrySize: number;
   /** Largest accepted number of entries in the archive. */
   maxEntries?: number;
+  /**
+   * Largest sum of the entries' declared uncompressed sizes (413 past it): a zip bomb is
+   * refused even though only one entry is read. Declared sizes are what an extractor
+   * checks the inflated bytes against, so a lying header fails there instead.
+   */
+  maxUnpacked?: number;
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
@@ -54,7 +61,7 @@ export async function readZipEntry(
         `the zip archive has ${zip.entryCount} entries; at most ${maxEntries} are accepted`,
       );
     await reader.cacheCentralDirectory(centralDirectoryOffset(zip), size);
-    const entry = await findEntry(zip, select);
+    const entry = await findEntry(zip, select, options.maxUnpacked ?? Infinity);
     return entry && (await readEntry(zip, entry, options.maxEntrySize));
   } catch (err) {
     throw reader.ioError ?? asArtifactError(err);
@@ -66,9 +73,14 @@ export async function readZipEntry(
 async function findEntry(
   zip: yauzl.ZipFile,
   select: (name: string) => boolean,
+  maxUnpacked: number,
 ): Promise<yauzl.Entry | undefined> {
   let found: yauzl.Entry | undefined;
+  let unpacked = 0;
   for await (const entry of zip.eachEntry()) {
+    unpacked += entry.uncompressedSize;
+    if (unpacked > maxUnpacked)
+      throw new ArchiveBudgetError(`the zip archive unpacks to more than ${maxUnpacked} bytes`);
     if (!select(entry.fileName)) continue;
     if (found)
       throw new InvalidArtifactError(
