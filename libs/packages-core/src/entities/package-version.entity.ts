@@ -4,6 +4,7 @@ import { bigintNumber } from './column-types';
 /** One version of a package; `metadata_json` holds the format's typed metadata. */
 @Entity('package_version')
 @Index(['packageId', 'lowerVersion'], { unique: true })
+@Index('IDX_package_version_listing', ['packageId', 'isInternal', 'createdUnix'])
 export class PackageVersionEntity {
   @PrimaryGeneratedColumn()
   id: number;
@@ -25,7 +26,6 @@ export class PackageVersionEntity {
   @Column({ name: 'created_unix', type: 'bigint', transformer: bigintNumber })
   createdUnix: number;
 
-  @Index()
   @Column({ name: 'is_internal', type: 'boolean', default: false })
   isInternal: boolean;
 

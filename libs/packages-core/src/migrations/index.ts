@@ -1,5 +1,10 @@
 import { Initial1764165600000 } from './1764165600000-Initial';
 import { DocumentGeneration1796500000000 } from './1796500000000-DocumentGeneration';
+import { VersionListIndex1796600000000 } from './1796600000000-VersionListIndex';
 
 /** Every migration, in order. Listed explicitly so the bundled server needs no glob. */
-export const MIGRATIONS = [Initial1764165600000, DocumentGeneration1796500000000];
+export const MIGRATIONS = [
+  Initial1764165600000,
+  DocumentGeneration1796500000000,
+  VersionListIndex1796600000000,
+];
