@@ -1,6 +1,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { InvalidArtifactError, RegistryError } from '../errors/registry-error';
+import {
+  InvalidArtifactError,
+  RegistryError,
+  UnsafeArchiveEntryError,
+} from '../errors/registry-error';
 import { ArchiveBudgetError } from './tar-entry-reader';
 
 /*
@@ -119,7 +123,7 @@ function asArtifactError(err: unknown): RegistryError {
   if (/end of central directory record signature not found/i.test(message))
     return new InvalidArtifactError('the file is not a zip archive (no end of central directory)');
   if (/^(invalid characters in fileName|absolute path|invalid relative path):/.test(message))
-    return new InvalidArtifactError(`the zip archive holds an unsafe entry name (${message})`);
+    return new UnsafeArchiveEntryError(`the zip archive holds an unsafe entry name (${message})`);
   return new InvalidArtifactError(`the zip archive is corrupt: ${message}`);
 }
 

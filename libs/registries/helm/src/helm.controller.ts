@@ -13,7 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  assertSafeName,
+  checkName,
   openUploadBody,
   PackageDownloadService,
   serveDocument,
@@ -22,6 +22,7 @@ import {
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
 import { chartEntries, chartEntry } from './helm.documents';
+import { HELM_FILENAME } from './helm.metadata';
 import { HelmService } from './helm.service';
 
 @Controller('api/packages/:owner/helm')
@@ -109,7 +110,7 @@ export class HelmController {
     @CurrentOwner() owner: UserEntity,
     @CurrentPrincipal() principal: Principal,
   ): Promise<{ saved: true }> {
-    assertSafeName(filename, { what: 'chart file name' });
+    checkName(filename, HELM_FILENAME);
     const body = await openUploadBody(req);
     await this.helm.upload(owner, principal.user.id, body.stream, body.declaredSize, filename);
     return { saved: true };
@@ -124,7 +125,7 @@ export class HelmController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    assertSafeName(filename, { what: 'chart file name' });
+    checkName(filename, HELM_FILENAME);
     const { file, blob } = await this.helm.findChart(owner, filename);
     await serveFile(req, res, this.downloads, file, blob, {
       contentType: 'application/octet-stream',
