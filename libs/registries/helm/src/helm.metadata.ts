@@ -135,6 +135,8 @@ export function parseChartYaml(text: string): HelmChartMetadata {
     // Aliases are capped so a "billion laughs" document cannot blow up memory.
     doc = parseYaml(text, {
       maxAliasCount: 50,
+      // An unknown tag is read as a plain value and checked as such; no process warning.
+      logLevel: 'error',
       prettyErrors: false,
       strict: true,
       uniqueKeys: true,
