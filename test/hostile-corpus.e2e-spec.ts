@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import { HostileName, HOSTILE_NAMES } from '@wharf/packages-core/testing/hostile-names';
 import { describeEachBackend } from './support/backends';
-import { ADMIN_ENV, createUser, PASSWORD } from './support/clients/accounts';
+import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/accounts';
 import { registryToken } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { basicAuth, KitRequest, multipart, send, storedState } from './support/format-kit';
@@ -516,6 +516,14 @@ function formatRoutes(t: TestApp): string[] {
   return [...routes].sort();
 }
 
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
 const hostileFor = (probe: Probe) => (h: HostileName) => !h.fileNameOnly || probe.fileName;
 
 describeEachBackend('hostile corpus', (backend) => {
@@ -526,7 +534,8 @@ describeEachBackend('hostile corpus', (backend) => {
   beforeAll(async () => {
     t = await startTestApp(backend, ADMIN_ENV);
     await createUser(t.url, OWNER);
-    auth = basicAuth(OWNER, PASSWORD);
+    // A token, not the password: a password is hashed slowly on purpose, for every request.
+    auth = basicAuth(OWNER, await createToken(t.url, OWNER, ['write:package']));
     bearer = { Authorization: `Bearer ${await registryToken(t.url, [OWNER, PASSWORD])}` };
   });
   afterAll(() => t?.close());
@@ -600,17 +609,19 @@ describeEachBackend('hostile corpus', (backend) => {
     const probes = HOSTILE_NAMES.flatMap((h) =>
       c.names!(h.value).map((probe) => ({ probe, h })),
     ).filter(({ probe, h }) => hostileFor(probe)(h));
-    for (const { probe, h } of probes) {
+    // A few at a time: each is refused before anything is written, so they cannot collide.
+    await eachLimited(probes, 6, async ({ probe, h }) => {
       const request = await probe.request;
       // An empty last segment is a trailing slash, which Express routes to the parent path
       // (`GET /pkg/` is the packument): that route's own probes cover it.
-      if (h.value === '' && /\/(\?|$)/.test(request.path)) continue;
+      if (h.value === '' && /\/(\?|$)/.test(request.path)) return;
       const res = await send(t.url, sign(request));
       if (res.status < 400 || res.status >= 500)
         answers.push(
           `${probe.position} ← ${h.label}: ${res.status} ${res.body.toString().slice(0, 200)}`,
         );
-    }
+    });
+    answers.sort();
     expect(answers).toEqual([]);
     expect(await storedState(t)).toEqual(before);
   });
