@@ -157,11 +157,11 @@ export function parseChartYaml(text: string): HelmChartMetadata {
   }
   const name = f.string('name');
   if (!name) throw new InvalidArtifactError('package name is invalid: Chart.yaml has no name');
-  checkChartYamlName(name, HELM_CHART_NAME);
+  checkChartYamlName(name, HELM_CHART_NAME, 'package name is invalid');
   const version = f.string('version', true);
   if (!version)
     throw new InvalidArtifactError('package version is invalid: Chart.yaml has no version');
-  checkChartYamlName(version, HELM_VERSION);
+  checkChartYamlName(version, HELM_VERSION, 'package version is invalid');
   const home = f.string('home');
   const meta: HelmChartMetadata = {
     apiVersion,
@@ -202,12 +202,12 @@ export function parseChartYaml(text: string): HelmChartMetadata {
   return dropEmpty(meta);
 }
 
-/** A name or version from Chart.yaml, through its grammar; the refusal says it came from Chart.yaml. */
-function checkChartYamlName(value: string, grammar: NameGrammar): void {
+/** A name or version from Chart.yaml, through its grammar; the refusal keeps Forgejo's words first. */
+function checkChartYamlName(value: string, grammar: NameGrammar, forgejo: string): void {
   try {
     checkName(value, grammar);
   } catch (err) {
-    throw new InvalidArtifactError(`Chart.yaml: ${(err as Error).message}`);
+    throw new InvalidArtifactError(`${forgejo}: Chart.yaml's ${(err as Error).message}`);
   }
 }
 
