@@ -206,6 +206,23 @@ const ROUTES: Record<string, RouteCase> = {
     names: (v) => [at('file name', `${pkgs('helm')}/${enc(v)}`, {}, true)],
   },
 
+  'GET /api/packages/:owner/helm/api/charts': { noNames: "the owner's whole chart list" },
+  'GET /api/packages/:owner/helm/api/charts/:name': {
+    names: (v) => [at('chart name', `${pkgs('helm')}/api/charts/${enc(v)}`)],
+  },
+  'GET /api/packages/:owner/helm/api/charts/:name/:version': {
+    names: (v) => [
+      at('chart name', `${pkgs('helm')}/api/charts/${enc(v)}/1.0.0`),
+      at('chart version', `${pkgs('helm')}/api/charts/chart/${enc(v)}`),
+    ],
+  },
+  'DELETE /api/packages/:owner/helm/api/charts/:name/:version': {
+    names: (v) => [
+      at('chart name', `${pkgs('helm')}/api/charts/${enc(v)}/1.0.0`, { method: 'DELETE' }),
+      at('chart version', `${pkgs('helm')}/api/charts/chart/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+
   'GET /api/packages/:owner/npm/-/ping': { noNames: 'a liveness probe' },
   'GET /api/packages/:owner/npm/-/whoami': { noNames: 'names the caller' },
   'POST /api/packages/:owner/npm/-/v1/login': { noNames: 'always refused (web login)' },
@@ -391,6 +408,105 @@ const ROUTES: Record<string, RouteCase> = {
       at('version', `${pkgs('pypi')}/files/pkg/${enc(v)}/pkg-1.0.0.tar.gz`),
       at('file name', `${pkgs('pypi')}/files/pkg/1.0.0/${enc(v)}`, {}, true),
     ],
+  },
+
+  // Cargo, Composer and RubyGems: every name in a URL or a form is probed. Their uploads take
+  // names from inside the uploaded artifact (a crate's JSON, composer.json, a gemspec),
+  // which this corpus does not build yet: each format's unit spec runs HOSTILE_NAMES there.
+  'PUT /api/packages/:owner/cargo/api/v1/crates/new': {
+    noNames: 'names come from the crate JSON of the publish body (cargo.metadata spec)',
+  },
+  'GET /api/packages/:owner/cargo/api/v1/crates': { noNames: 'search: `q` is a filter' },
+  'GET /api/packages/:owner/cargo/api/v1/crates/:name/:version/download': {
+    names: (v) => [
+      at('crate name', `${pkgs('cargo')}/api/v1/crates/${enc(v)}/1.0.0/download`),
+      at('version', `${pkgs('cargo')}/api/v1/crates/crate/${enc(v)}/download`),
+    ],
+  },
+  'DELETE /api/packages/:owner/cargo/api/v1/crates/:name/:version/yank': {
+    names: (v) => [
+      at('crate name', `${pkgs('cargo')}/api/v1/crates/${enc(v)}/1.0.0/yank`, { method: 'DELETE' }),
+      at('version', `${pkgs('cargo')}/api/v1/crates/crate/${enc(v)}/yank`, { method: 'DELETE' }),
+    ],
+  },
+  'PUT /api/packages/:owner/cargo/api/v1/crates/:name/:version/unyank': {
+    names: (v) => [
+      at('crate name', `${pkgs('cargo')}/api/v1/crates/${enc(v)}/1.0.0/unyank`, { method: 'PUT' }),
+      at('version', `${pkgs('cargo')}/api/v1/crates/crate/${enc(v)}/unyank`, { method: 'PUT' }),
+    ],
+  },
+  'GET /api/packages/:owner/cargo/api/v1/crates/:name/owners': {
+    names: (v) => [at('crate name', `${pkgs('cargo')}/api/v1/crates/${enc(v)}/owners`)],
+  },
+  'GET /api/packages/:owner/cargo/config.json': { noNames: 'the index configuration' },
+  'GET /api/packages/:owner/cargo/1/:name': {
+    names: (v) => [at('crate name', `${pkgs('cargo')}/1/${enc(v)}`)],
+  },
+  'GET /api/packages/:owner/cargo/2/:name': {
+    names: (v) => [at('crate name', `${pkgs('cargo')}/2/${enc(v)}`)],
+  },
+  'GET /api/packages/:owner/cargo/3/:first/:name': {
+    names: (v) => [
+      at('prefix', `${pkgs('cargo')}/3/${enc(v)}/abc`),
+      at('crate name', `${pkgs('cargo')}/3/a/${enc(v)}`),
+    ],
+  },
+  'GET /api/packages/:owner/cargo/:ab/:cd/:name': {
+    names: (v) => [
+      at('prefix', `${pkgs('cargo')}/${enc(v)}/cd/abcd`),
+      at('crate name', `${pkgs('cargo')}/ab/cd/${enc(v)}`),
+    ],
+  },
+
+  'PUT /api/packages/:owner/composer': {
+    noNames: 'names come from composer.json inside the uploaded archive (composer.metadata spec)',
+  },
+  'GET /api/packages/:owner/composer/packages.json': { noNames: 'the repository root document' },
+  'GET /api/packages/:owner/composer/search.json': { noNames: 'search: `q` is a filter' },
+  'GET /api/packages/:owner/composer/list.json': { noNames: "the owner's package list" },
+  'GET /api/packages/:owner/composer/p2/:vendor/:file': {
+    names: (v) => [
+      at('vendor', `${pkgs('composer')}/p2/${enc(v)}/pkg.json`),
+      at('package file', `${pkgs('composer')}/p2/vendor/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/composer/files/:package/:version/:filename': {
+    names: (v) => [
+      at('package', `${pkgs('composer')}/files/${enc(v)}/1.0.0/pkg.zip`),
+      at('version', `${pkgs('composer')}/files/vendor%2Fpkg/${enc(v)}/pkg.zip`),
+      at('file name', `${pkgs('composer')}/files/vendor%2Fpkg/1.0.0/${enc(v)}`, {}, true),
+    ],
+  },
+
+  'POST /api/packages/:owner/rubygems/api/v1/gems': {
+    noNames: 'names come from the gemspec inside the pushed gem (rubygems.metadata spec)',
+  },
+  'DELETE /api/packages/:owner/rubygems/api/v1/gems/yank': {
+    names: (v) =>
+      [`gem_name=${enc(v)}&version=1.0.0`, `gem_name=gem&version=${enc(v)}`].map((body, i) =>
+        at(i ? 'version' : 'gem name', `${pkgs('rubygems')}/api/v1/gems/yank`, {
+          method: 'DELETE',
+          body: Buffer.from(body),
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        }),
+      ),
+  },
+  'GET /api/packages/:owner/rubygems/specs.4.8.gz': { noNames: 'the legacy index' },
+  'GET /api/packages/:owner/rubygems/latest_specs.4.8.gz': { noNames: 'the legacy index' },
+  'GET /api/packages/:owner/rubygems/prerelease_specs.4.8.gz': { noNames: 'the legacy index' },
+  'GET /api/packages/:owner/rubygems/quick/Marshal.4.8/:file': {
+    names: (v) => [at('gemspec file', `${pkgs('rubygems')}/quick/Marshal.4.8/${enc(v)}`, {}, true)],
+  },
+  'GET /api/packages/:owner/rubygems/gems/:file': {
+    names: (v) => [at('gem file', `${pkgs('rubygems')}/gems/${enc(v)}`, {}, true)],
+  },
+  'GET /api/packages/:owner/rubygems/versions': { noNames: 'the compact index root' },
+  'GET /api/packages/:owner/rubygems/info/:name': {
+    names: (v) => [at('gem name', `${pkgs('rubygems')}/info/${enc(v)}`)],
+  },
+  'GET /api/packages/:owner/rubygems/names': { noNames: 'the compact index name list' },
+  'GET /api/packages/:owner/rubygems/api/v1/dependencies': {
+    noNames: '`gems` is a list of names to look up, never stored',
   },
 
   'GET /v2': { noNames: 'the version check' },

@@ -22,7 +22,7 @@ import {
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
 import { chartEntries, chartEntry } from './helm.documents';
-import { HELM_FILENAME } from './helm.metadata';
+import { HELM_CHART_NAME, HELM_FILENAME, HELM_VERSION } from './helm.metadata';
 import { HelmService } from './helm.service';
 
 @Controller('api/packages/:owner/helm')
@@ -73,6 +73,7 @@ export class HelmController {
     @Param('name') name: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<unknown[]> {
+    checkName(name, HELM_CHART_NAME);
     const repoUrl = this.helm.repoUrl(owner);
     return chartEntries(await this.helm.charts(owner, name), repoUrl)[name] ?? [];
   }
@@ -85,6 +86,8 @@ export class HelmController {
     @Param('version') version: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<Record<string, unknown>> {
+    checkName(name, HELM_CHART_NAME);
+    if (version !== 'latest') checkName(version, HELM_VERSION);
     return chartEntry(await this.helm.chart(owner, name, version), this.helm.repoUrl(owner));
   }
 
@@ -96,6 +99,8 @@ export class HelmController {
     @Param('version') version: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<{ deleted: true }> {
+    checkName(name, HELM_CHART_NAME);
+    checkName(version, HELM_VERSION);
     await this.helm.deleteChart(owner, name, version);
     return { deleted: true };
   }
