@@ -161,7 +161,9 @@ describeEachBackend('helm chart repository', (backend) => {
     expect(await downloadCount(t, v.body.id)).toBe(1);
     await request(t.url).get(`${base()}/WHARF-DEMO-0.1.0.tgz`).expect(200);
     await request(t.url).get(`${base()}/demo-0.1.0.tgz`).expect(404);
-    await request(t.url).get(`${base()}/wharf-demo-0.1.0.tg`).expect(404);
+    // Not `<name>-<version>.tgz`: no chart file name at all (issue 11's grammar).
+    const bad = await request(t.url).get(`${base()}/wharf-demo-0.1.0.tg`).expect(400);
+    expect(bad.body.error).toMatch(/invalid chart file name: .*<chart name>-<SemVer version>.tgz/);
   });
 
   it.each([

@@ -69,17 +69,26 @@ describeEachBackend('pypi registry', (backend) => {
     const fields = forgejoFields('test-package', {
       project_urls: ['DOCUMENTATION , https://readthedocs.org', 'Home-page, https://example.com'],
     });
-    expect((await upload(fields, 'test.tar.gz', Buffer.from('test')).expect(201)).text).toBe('');
-    await upload(fields, 'test.zip', Buffer.from('test')).expect(201);
-    const dup = await upload(fields, 'test.tar.gz', Buffer.from('test')).expect(409);
+    // Forgejo's own test names its files `test.tar.gz`: no sdist of test-package, refused
+    // (issue 11: the file name must be a distribution of the form's project and version).
+    const named = await upload(fields, 'test.tar.gz', Buffer.from('test')).expect(400);
+    expect(named.text).toMatch(/invalid sdist file name test.tar.gz: expected test_package-/);
+    const sdist = 'test_package-1!1.0.1+r1234.tar.gz';
+    expect((await upload(fields, sdist, Buffer.from('test')).expect(201)).text).toBe('');
+    await upload(fields, 'test-package-1!1.0.1+r1234.zip', Buffer.from('test')).expect(201);
+    const dup = await upload(fields, sdist, Buffer.from('test')).expect(409);
     expect(dup.headers['content-type']).toMatch(/^text\/plain/);
     // PEP 503: Test_Package is test-package; the same file under that spelling is the same file.
-    await upload({ ...fields, name: 'Test_Package' }, 'TEST.tar.gz', Buffer.from('test')).expect(
-      409,
-    );
-    await upload({ ...fields, name: 'Test_Package' }, 'test2.tar.gz', Buffer.from('test')).expect(
-      201,
-    );
+    await upload(
+      { ...fields, name: 'Test_Package' },
+      'TEST_PACKAGE-1!1.0.1+r1234.tar.gz',
+      Buffer.from('test'),
+    ).expect(409);
+    await upload(
+      { ...fields, name: 'Test_Package' },
+      'test.package-1!1.0.1+r1234.tar.gz',
+      Buffer.from('test'),
+    ).expect(201);
     const v = await request(t.url)
       .get(`/api/v1/packages/alice/pypi/test-package/${encodeURIComponent('1!1.0.1+r1234')}`)
       .auth('alice', PASSWORD)
@@ -87,12 +96,14 @@ describeEachBackend('pypi registry', (backend) => {
     expect(v.body).toMatchObject({ name: 'test-package', version: '1!1.0.1+r1234' });
 
     const files = `${base()}/files/test-package/1!1.0.1+r1234`;
-    expect((await request(t.url).get(`${files}/test.tar.gz`).expect(200)).body.toString()).toBe(
+    expect((await request(t.url).get(`${files}/${sdist}`).expect(200)).body.toString()).toBe(
       'test',
     );
-    expect((await request(t.url).get(`${files}/test.zip`).expect(200)).body.toString()).toBe(
-      'test',
-    );
+    expect(
+      (
+        await request(t.url).get(`${files}/test-package-1!1.0.1+r1234.zip`).expect(200)
+      ).body.toString(),
+    ).toBe('test');
     await request(t.url).get(`${files}/missing.whl`).expect(404);
   });
 
@@ -163,11 +174,12 @@ describeEachBackend('pypi registry', (backend) => {
       .attach('content', Buffer.from('test'), 'a.tar.gz')
       .expect(401);
     expect(anon.headers['www-authenticate']).toBe('Basic realm="Wharf"');
-    await upload(forgejoFields('orgpkg'), 'test.tar.gz', Buffer.from('test'), {
+    const orgSdist = 'orgpkg-1!1.0.1+r1234.tar.gz';
+    await upload(forgejoFields('orgpkg'), orgSdist, Buffer.from('test'), {
       owner: 'acme',
       auth: ['bob', PASSWORD],
     }).expect(403);
-    await upload(forgejoFields('orgpkg'), 'test.tar.gz', Buffer.from('test'), {
+    await upload(forgejoFields('orgpkg'), orgSdist, Buffer.from('test'), {
       owner: 'acme',
       auth: ['alice', PASSWORD],
     }).expect(201);
@@ -179,7 +191,7 @@ describeEachBackend('pypi registry', (backend) => {
       .auth('bob', PASSWORD)
       .expect(200);
     await request(t.url)
-      .get(`${base('acme')}/files/orgpkg/1!1.0.1+r1234/test.tar.gz`)
+      .get(`${base('acme')}/files/orgpkg/1!1.0.1+r1234/${orgSdist}`)
       .expect(401);
   });
 

@@ -30,7 +30,9 @@ export function send(base: string, req: KitRequest): Promise<KitResponse> {
     const headers = { ...req.headers };
     if (req.body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
       headers['Content-Length'] = String(req.body.length);
-    const out = http.request(`${base}${req.path}`, { method: req.method, headers }, (res) => {
+    // The path goes out as written: a URL string would be normalised first (`/a/./b` → `/a/b`,
+    // `/a/../b` → `/b`), and dot segments are exactly what the hostile corpus sends.
+    const out = http.request(base, { method: req.method, headers, path: req.path }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);

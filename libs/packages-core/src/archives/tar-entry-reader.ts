@@ -1,6 +1,11 @@
 import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
 import * as tar from 'tar-stream';
-import { InvalidArtifactError, RegistryError, RegistryErrorCode } from '../errors/registry-error';
+import {
+  InvalidArtifactError,
+  RegistryError,
+  RegistryErrorCode,
+  UnsafeArchiveEntryError,
+} from '../errors/registry-error';
 import { decompress, detectCompression, TarCompression } from './decompress-stream';
 
 export type { TarCompression } from './decompress-stream';
@@ -136,13 +141,13 @@ function isRegularFile(type: TarEntryType): boolean {
 }
 
 /**
- * Refuses, naming the entry and the rule: an empty name, `..` segments, absolute paths
+ * Refuses (UnsafeArchiveEntryError), naming the entry and the rule: an empty name, `..` segments, absolute paths
  * (`/x`, `C:\x`, `C:x`), backslashes, control characters (NUL included); device and fifo
  * entries; links unless allowed, and then a link whose target leaves the archive.
  */
 export function assertSafeEntry(entry: TarEntryHeader, label: string, allowLinks: boolean): void {
   const refuse = (rule: string) =>
-    new InvalidArtifactError(
+    new UnsafeArchiveEntryError(
       `${label} has an entry ${JSON.stringify(entry.name.slice(0, 200))} that is refused: ${rule}`,
     );
   const nameRule = unsafeNameRule(entry.name);

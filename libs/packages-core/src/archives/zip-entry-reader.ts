@@ -1,6 +1,10 @@
 import { PassThrough, Readable } from 'node:stream';
 import * as yauzl from 'yauzl';
-import { InvalidArtifactError, RegistryError } from '../errors/registry-error';
+import {
+  InvalidArtifactError,
+  RegistryError,
+  UnsafeArchiveEntryError,
+} from '../errors/registry-error';
 import { ArchiveBudgetError } from './tar-entry-reader';
 
 /*
@@ -35,8 +39,8 @@ const MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024;
  * The content of the one entry whose name `select` accepts, or undefined when none does.
  * Throws InvalidArtifactError for a corrupt zip, more than one matching entry, an entry
  * over `maxEntrySize` (declared, or found while inflating: a header may lie), too many
- * entries, and any entry name with `..`, an absolute path or a backslash (an archive
- * carrying such a name is refused whole). Errors of `open` itself (storage down, blob
+ * entries, and any entry name with `..`, an absolute path or a backslash, or a symbolic
+ * link (UnsafeArchiveEntryError: an archive carrying such an entry is refused whole). Errors of `open` itself (storage down, blob
  * missing) are rethrown as they are: they say nothing about the archive.
  */
 export async function readZipEntry(
@@ -78,6 +82,12 @@ async function findEntry(
   let found: yauzl.Entry | undefined;
   let unpacked = 0;
   for await (const entry of zip.eachEntry()) {
+    // A symbolic link made on Unix (mode in the high half of the external attributes): no
+    // wheel or sdist holds one, and an extractor that honours it writes where it points.
+    if (((entry.externalFileAttributes >>> 16) & 0o170000) === 0o120000)
+      throw new UnsafeArchiveEntryError(
+        `the zip archive has an entry ${JSON.stringify(entry.fileName.slice(0, 200))} that is refused: it is a symbolic link`,
+      );
     unpacked += entry.uncompressedSize;
     if (unpacked > maxUnpacked)
       throw new ArchiveBudgetError(`the zip archive unpacks to more than ${maxUnpacked} bytes`);
@@ -119,7 +129,7 @@ function asArtifactError(err: unknown): RegistryError {
   if (/end of central directory record signature not found/i.test(message))
     return new InvalidArtifactError('the file is not a zip archive (no end of central directory)');
   if (/^(invalid characters in fileName|absolute path|invalid relative path):/.test(message))
-    return new InvalidArtifactError(`the zip archive holds an unsafe entry name (${message})`);
+    return new UnsafeArchiveEntryError(`the zip archive holds an unsafe entry name (${message})`);
   return new InvalidArtifactError(`the zip archive is corrupt: ${message}`);
 }
 

@@ -70,6 +70,17 @@ export class InvalidArtifactError extends RegistryError {
   }
 }
 
+/**
+ * An entry no client may be handed (`..`, an absolute path, a link…): a refusal of the
+ * upload, which no format may tolerate the way PyPI tolerates an sdist it cannot parse.
+ */
+export class UnsafeArchiveEntryError extends InvalidArtifactError {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnsafeArchiveEntryError';
+  }
+}
+
 /** An upload went over the configured size limit for its format. */
 export class PayloadTooLargeError extends RegistryError {
   constructor(readonly limit: number) {

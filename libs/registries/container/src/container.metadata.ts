@@ -2,6 +2,7 @@
  * Pure parsing for the container registry: image names, references, digests and
  * manifests (OCI image-spec 1.1, Docker schema 2). No Nest, no database.
  */
+import { checkName, NameGrammar, RegistryError } from '@wharf/packages-core';
 import { OciError, OciErrorCode } from './container.errors';
 
 export const MEDIA_TYPES = {
@@ -29,9 +30,26 @@ export const MANIFEST_FILE = 'manifest.json';
 /** Registries should accept at least 4 MiB (OCI spec); Forgejo takes 10. */
 export const MAX_MANIFEST_BYTES = 10 * 2 ** 20;
 
-// Stricter than the OCI regex (no `__`, no runs of `-`), as Forgejo.
-const NAME_COMPONENT = /^[a-z0-9]+([._-][a-z0-9]+)*$/;
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+/*
+ * The grammar of each coordinate (OCI distribution-spec "Pulling manifests"), applied through
+ * core's checkName (which also refuses look-alike dots and slashes, percent-encoded paths,
+ * control characters). Digests are not names: parseDigest matches them whole.
+ */
+
+// Each path component of a repository name; stricter than the OCI regex (no `__`, no runs
+// of `-`), as Forgejo. The whole `{owner}/{image}` is at most 255 characters.
+export const CONTAINER_IMAGE: NameGrammar = {
+  what: 'repository name',
+  pattern: /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/,
+  rule: 'lower-case letters and digits, separated by single ".", "_" or "-", in "/"-separated components',
+  allowSlash: true,
+};
+export const CONTAINER_TAG: NameGrammar = {
+  what: 'tag',
+  pattern: /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/,
+  rule: 'at most 128 letters, digits and "._-", not starting with "." or "-"',
+  maxLength: 128,
+};
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const ANY_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
@@ -45,11 +63,21 @@ export interface ImageName {
 
 /** `{owner}/{image…}` from the route: every segment a lower-case component (NAME_INVALID otherwise). */
 export function parseImageName(owner: string, image: string): ImageName {
-  const segments = image.split('/');
-  if (!owner || segments.some((s) => !NAME_COMPONENT.test(s)) || `${owner}/${image}`.length > 255) {
-    throw new OciError(OciErrorCode.NameInvalid, `invalid repository name ${owner}/${image}`);
-  }
+  const full = `${owner}/${image}`;
+  if (!owner || full.length > 255)
+    throw new OciError(OciErrorCode.NameInvalid, `invalid repository name ${full}`);
+  asOciError(OciErrorCode.NameInvalid, () => checkName(image, CONTAINER_IMAGE));
   return { owner, image, full: `${owner.toLowerCase()}/${image}` };
+}
+
+/** A grammar's 400 in the OCI body clients read, with its message (which names the rule). */
+function asOciError(code: OciErrorCode, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof RegistryError) throw new OciError(code, err.message);
+    throw err;
+  }
 }
 
 export function isDigest(ref: string): boolean {
@@ -73,8 +101,10 @@ export type Reference = { kind: 'tag'; tag: string } | { kind: 'digest'; digest:
 export function parseReference(ref: string): Reference {
   if (ref.includes(':'))
     return { kind: 'digest', digest: parseDigest(ref, OciErrorCode.ManifestUnknown) };
-  if (!TAG.test(ref) || ref.toLowerCase() === BLOBS_VERSION)
-    throw new OciError(OciErrorCode.ManifestInvalid, 'Tag is invalid');
+  asOciError(OciErrorCode.ManifestInvalid, () => checkName(ref, CONTAINER_TAG));
+  // The internal version holding an image's blob links is no tag a client may name.
+  if (ref.toLowerCase() === BLOBS_VERSION)
+    throw new OciError(OciErrorCode.ManifestInvalid, `invalid tag: ${ref} is reserved`);
   return { kind: 'tag', tag: ref };
 }
 

@@ -13,7 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  assertSafeName,
+  checkName,
   openUploadBody,
   PackageDownloadService,
   serveDocument,
@@ -22,6 +22,7 @@ import {
 } from '@wharf/packages-core';
 import { HelmErrorFilter } from './helm-error.filter';
 import { chartEntries, chartEntry } from './helm.documents';
+import { HELM_CHART_NAME, HELM_FILENAME, HELM_VERSION } from './helm.metadata';
 import { HelmService } from './helm.service';
 
 @Controller('api/packages/:owner/helm')
@@ -72,6 +73,7 @@ export class HelmController {
     @Param('name') name: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<unknown[]> {
+    checkName(name, HELM_CHART_NAME);
     const repoUrl = this.helm.repoUrl(owner);
     return chartEntries(await this.helm.charts(owner, name), repoUrl)[name] ?? [];
   }
@@ -84,6 +86,8 @@ export class HelmController {
     @Param('version') version: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<Record<string, unknown>> {
+    checkName(name, HELM_CHART_NAME);
+    if (version !== 'latest') checkName(version, HELM_VERSION);
     return chartEntry(await this.helm.chart(owner, name, version), this.helm.repoUrl(owner));
   }
 
@@ -95,6 +99,8 @@ export class HelmController {
     @Param('version') version: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<{ deleted: true }> {
+    checkName(name, HELM_CHART_NAME);
+    checkName(version, HELM_VERSION);
     await this.helm.deleteChart(owner, name, version);
     return { deleted: true };
   }
@@ -109,7 +115,7 @@ export class HelmController {
     @CurrentOwner() owner: UserEntity,
     @CurrentPrincipal() principal: Principal,
   ): Promise<{ saved: true }> {
-    assertSafeName(filename, { what: 'chart file name' });
+    checkName(filename, HELM_FILENAME);
     const body = await openUploadBody(req);
     await this.helm.upload(owner, principal.user.id, body.stream, body.declaredSize, filename);
     return { saved: true };
@@ -124,7 +130,7 @@ export class HelmController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    assertSafeName(filename, { what: 'chart file name' });
+    checkName(filename, HELM_FILENAME);
     const { file, blob } = await this.helm.findChart(owner, filename);
     await serveFile(req, res, this.downloads, file, blob, {
       contentType: 'application/octet-stream',

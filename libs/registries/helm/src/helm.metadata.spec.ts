@@ -149,11 +149,27 @@ describe('parseChartYaml', () => {
       /type must be application or library/,
     ],
     ['no name', 'apiVersion: v2\nversion: 1.0.0', /package name is invalid/],
-    ['a name with a slash', 'apiVersion: v2\nname: a/b\nversion: 1.0.0', /package name is invalid/],
-    ['a name ..', 'apiVersion: v2\nname: ..\nversion: 1.0.0', /package name is invalid/],
+    [
+      'a name with a slash',
+      'apiVersion: v2\nname: a/b\nversion: 1.0.0',
+      /package name is invalid: Chart.yaml's invalid chart name/,
+    ],
+    [
+      'a name ..',
+      'apiVersion: v2\nname: ..\nversion: 1.0.0',
+      /package name is invalid: Chart.yaml's invalid chart name/,
+    ],
     ['no version', 'apiVersion: v2\nname: a', /package version is invalid/],
-    ['version 1.0', 'apiVersion: v2\nname: a\nversion: "1.0"', /not a SemVer 2 version/],
-    ['version v1.0.0', 'apiVersion: v2\nname: a\nversion: v1.0.0', /not a SemVer 2 version/],
+    [
+      'version 1.0',
+      'apiVersion: v2\nname: a\nversion: "1.0"',
+      /package version is invalid: .*it must consist of a SemVer 2 version/,
+    ],
+    [
+      'version v1.0.0',
+      'apiVersion: v2\nname: a\nversion: v1.0.0',
+      /package version is invalid: .*it must consist of a SemVer 2 version/,
+    ],
     ['keywords not a list', `${CHART}keywords: a`, /keywords in Chart.yaml must be a list/],
     [
       'a maintainer that is not a mapping',

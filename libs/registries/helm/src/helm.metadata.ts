@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { InvalidArtifactError, readTarEntry } from '@wharf/packages-core';
+import { CST, parse as parseYaml, Parser, YAMLParseError } from 'yaml';
+import { checkName, InvalidArtifactError, NameGrammar, readTarEntry } from '@wharf/packages-core';
 
 /*
  * Pure parsing of an uploaded chart archive (docs/protocols/helm.md §3): find
@@ -60,11 +60,42 @@ export const DEFAULT_CHART_LIMITS: ChartLimits = {
   maxUnpacked: 100 * 1024 * 1024,
 };
 
+/*
+ * The grammar of each coordinate (docs/protocols/helm.md §3), applied through core's checkName
+ * (which also refuses look-alike dots and slashes, percent-encoded paths, control characters).
+ */
+
 // https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
-const SEMVER2 =
-  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-// Helm's chart name rule (no path separators); it also makes a safe file name.
-const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SEMVER2_SOURCE =
+  '(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)' +
+  '(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?' +
+  '(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?';
+const CHART_NAME_SOURCE = '[A-Za-z0-9][A-Za-z0-9._-]*';
+
+// Helm's chart name rule (letters, digits, `._-`, no path separator); also a safe file name.
+export const HELM_CHART_NAME: NameGrammar = {
+  what: 'chart name',
+  pattern: new RegExp(`^${CHART_NAME_SOURCE}$`),
+  rule: 'letters, digits, ".", "_" and "-", starting with a letter or digit',
+  maxLength: 200,
+};
+// Helm 3 requires SemVer 2 chart versions.
+export const HELM_VERSION: NameGrammar = {
+  what: 'chart version',
+  pattern: new RegExp(`^${SEMVER2_SOURCE}$`),
+  rule: 'a SemVer 2 version such as 1.2.3',
+};
+// `helm package` names the archive `<name>-<version>.tgz`; index.yaml's urls point there.
+export const HELM_FILENAME: NameGrammar = {
+  what: 'chart file name',
+  pattern: new RegExp(`^${CHART_NAME_SOURCE}-${SEMVER2_SOURCE}\\.tgz$`, 'i'),
+  rule: '<chart name>-<SemVer version>.tgz',
+  fileName: true,
+};
+
+// Chart.yaml is flat in practice (dependencies → import-values is the deepest, ~5); the
+// yaml library composes recursively, so depth is bounded before it runs.
+const MAX_YAML_DEPTH = 64;
 
 /** The stored file name of a chart, as Forgejo names it: lower-cased `<name>-<version>.tgz`. */
 export function chartFileName(meta: Pick<HelmChartMetadata, 'name' | 'version'>): string {
@@ -72,7 +103,7 @@ export function chartFileName(meta: Pick<HelmChartMetadata, 'name' | 'version'>)
 }
 
 export function isSemver2(version: string): boolean {
-  return SEMVER2.test(version);
+  return HELM_VERSION.pattern.test(version);
 }
 
 /** Reads and validates `<chart>/Chart.yaml` from a chart archive stream (the stream is consumed or destroyed). */
@@ -100,14 +131,18 @@ export async function readChartMetadata(
 export function parseChartYaml(text: string): HelmChartMetadata {
   let doc: unknown;
   try {
+    assertYamlDepth(text);
     // Aliases are capped so a "billion laughs" document cannot blow up memory.
     doc = parseYaml(text, {
       maxAliasCount: 50,
+      // An unknown tag is read as a plain value and checked as such; no process warning.
+      logLevel: 'error',
       prettyErrors: false,
       strict: true,
       uniqueKeys: true,
     });
   } catch (err) {
+    if (err instanceof InvalidArtifactError) throw err;
     const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
     throw new InvalidArtifactError(`Chart.yaml is not valid YAML: ${why}`);
   }
@@ -122,17 +157,11 @@ export function parseChartYaml(text: string): HelmChartMetadata {
   }
   const name = f.string('name');
   if (!name) throw new InvalidArtifactError('package name is invalid: Chart.yaml has no name');
-  if (!CHART_NAME.test(name) || name.length > 200) {
-    throw new InvalidArtifactError(
-      `package name is invalid: "${name}" may contain only letters, digits, ".", "_" and "-"`,
-    );
-  }
+  checkChartYamlName(name, HELM_CHART_NAME, 'package name is invalid');
   const version = f.string('version', true);
-  if (!version || !isSemver2(version)) {
-    throw new InvalidArtifactError(
-      `package version is invalid: "${version ?? ''}" is not a SemVer 2 version (e.g. 1.2.3)`,
-    );
-  }
+  if (!version)
+    throw new InvalidArtifactError('package version is invalid: Chart.yaml has no version');
+  checkChartYamlName(version, HELM_VERSION, 'package version is invalid');
   const home = f.string('home');
   const meta: HelmChartMetadata = {
     apiVersion,
@@ -171,6 +200,42 @@ export function parseChartYaml(text: string): HelmChartMetadata {
     }),
   };
   return dropEmpty(meta);
+}
+
+/** A name or version from Chart.yaml, through its grammar; the refusal keeps Forgejo's words first. */
+function checkChartYamlName(value: string, grammar: NameGrammar, forgejo: string): void {
+  try {
+    checkName(value, grammar);
+  } catch (err) {
+    throw new InvalidArtifactError(`${forgejo}: Chart.yaml's ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Refuses a document nested deeper than MAX_YAML_DEPTH (`[[[[…`, `a: {a: {…`, `- - - …`)
+ * from its concrete syntax tree: the library's lexer and parser are iterative, and this walk
+ * keeps its own stack, so only the composer that follows recurses — over a bounded depth.
+ */
+function assertYamlDepth(text: string): void {
+  const stack: [CST.Token, number][] = [];
+  for (const token of new Parser().parse(text)) stack.push([token, 0]);
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const [token, depth] = next;
+    if (depth > MAX_YAML_DEPTH)
+      throw new InvalidArtifactError(
+        `Chart.yaml is nested more than ${MAX_YAML_DEPTH} levels deep`,
+      );
+    if (token.type === 'document' && token.value) stack.push([token.value, depth]);
+    if (
+      token.type === 'block-map' ||
+      token.type === 'block-seq' ||
+      token.type === 'flow-collection'
+    )
+      for (const item of token.items) {
+        if ('key' in item && item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+  }
 }
 
 /** Typed reads of Chart.yaml fields; a field of the wrong type is a 400 naming it. */

@@ -138,6 +138,11 @@ describe('parsePom', () => {
       /DOCTYPE/,
     ],
     ['malformed XML', '<project><groupId>g</groupId>', /not well-formed/],
+    [
+      'elements nested 100,000 deep',
+      `<project>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</project>`,
+      /the pom cannot be read: .*nested/i,
+    ],
     ['no groupId', '<project><artifactId>a</artifactId></project>', /group ID is missing/],
     ['no artifactId', '<project><groupId>g</groupId></project>', /artifact ID is missing/],
     ['no project', '<other/>', /no <project>/],

@@ -175,7 +175,13 @@ export function parsePom(bytes: Buffer): MavenPomMetadata {
     maxNestedTags: 100,
     isArray: (name) => name === 'license' || name === 'dependency',
   });
-  const doc = parser.parse(text) as Record<string, unknown>;
+  let doc: Record<string, unknown>;
+  try {
+    doc = parser.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    // maxNestedTags (and any other refusal of the parser) is the pom's defect, not a 500.
+    throw new InvalidArtifactError(`the pom cannot be read: ${(err as Error).message}`);
+  }
   const project = record(doc.project);
   if (!project) throw new InvalidArtifactError('the pom has no <project> element');
   const parent = record(project.parent);

@@ -12,7 +12,7 @@ import {
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  assertSafeName,
+  checkName,
   PackageDownloadService,
   RegistryError,
   serveDocument,
@@ -21,7 +21,12 @@ import {
 } from '@wharf/packages-core';
 import { NpmErrorFilter } from './npm-error.filter';
 import { wantsAbbreviated } from './npm.documents';
-import { packageNameFromPath } from './npm.metadata';
+import {
+  assertVersionOrTag,
+  NPM_REVISION,
+  packageNameFromPath,
+  tarballVersion,
+} from './npm.metadata';
 import { NpmService } from './npm.service';
 import { drainBody } from './read-json-body';
 
@@ -29,6 +34,7 @@ import { drainBody } from './read-json-body';
 interface PkgParams {
   scope?: string;
   pkg: string;
+  rev?: string;
 }
 
 const UNPUBLISH_BODY_LIMIT = 64 * 1024 * 1024;
@@ -66,8 +72,9 @@ export class NpmController {
   ): Promise<void> {
     if (first.startsWith('@'))
       return this.sendPackument(packageNameFromPath(first, second), req, res, owner);
-    assertSafeName(second, { what: 'version' });
-    sendJson(res, await this.npm.versionDocument(owner, packageNameFromPath(first), second));
+    const name = packageNameFromPath(first);
+    assertVersionOrTag(second);
+    sendJson(res, await this.npm.versionDocument(owner, name, second));
   }
 
   // docs/protocols/npm.md §3: `npm publish` (document with a base64 tarball) and `npm deprecate` (packument sent back).
@@ -90,6 +97,7 @@ export class NpmController {
   @PackageAccess('write')
   async unpublishStep(@Param() p: PkgParams, @Req() req: Request): Promise<{ ok: true }> {
     nameOf(p);
+    checkRevision(p.rev);
     await drainBody(req, UNPUBLISH_BODY_LIMIT);
     return { ok: true };
   }
@@ -102,7 +110,9 @@ export class NpmController {
     @Param() p: PkgParams,
     @CurrentOwner() owner: UserEntity,
   ): Promise<{ ok: true }> {
-    await this.npm.unpublishPackage(owner, nameOf(p));
+    const name = nameOf(p);
+    checkRevision(p.rev);
+    await this.npm.unpublishPackage(owner, name);
     return { ok: true };
   }
 
@@ -116,7 +126,10 @@ export class NpmController {
     @Param('filename') filename: string,
     @CurrentOwner() owner: UserEntity,
   ): Promise<{ ok: true }> {
-    await this.npm.unpublishVersion(owner, nameOf(p), version, filename);
+    const name = nameOf(p);
+    tarballVersion(name, filename, version);
+    checkRevision(p.rev);
+    await this.npm.unpublishVersion(owner, name, version, filename);
     return { ok: true };
   }
 
@@ -166,8 +179,7 @@ export class NpmController {
     res: Response,
     owner: UserEntity,
   ) {
-    assertSafeName(filename, { what: 'file name' });
-    if (version !== undefined) assertSafeName(version, { what: 'version' });
+    tarballVersion(name, filename, version);
     const { file, blob } = await this.npm.tarball(owner, name, filename, version);
     await serveFile(req, res, this.downloads, file, blob, {
       contentType: 'application/octet-stream',
@@ -179,6 +191,11 @@ export class NpmController {
 function nameOf(p: PkgParams): string {
   if (p.scope !== undefined && !p.scope.startsWith('@')) throw RegistryError.notFound('not found');
   return packageNameFromPath(p.scope ?? p.pkg, p.scope === undefined ? undefined : p.pkg);
+}
+
+/** `-rev/{rev}`: the `_rev` npm read from the packument; Wharf ignores it, but it is still a name in a URL. */
+function checkRevision(rev: string | undefined): void {
+  if (rev !== undefined) checkName(rev, NPM_REVISION);
 }
 
 function sendJson(res: Response, body: unknown, type = 'application/json'): void {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import semver from 'semver';
 import {
-  assertSafeName,
+  checkName,
   InvalidArtifactError,
+  NameGrammar,
   readTarEntry,
   RegistryError,
 } from '@wharf/packages-core';
@@ -30,18 +31,117 @@ export interface NpmDist {
   size: number;
 }
 
-// npm's validate-npm-package-name for new packages: lower case, URL-safe, ≤ 214 characters.
-const NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
-const MAX_NAME = 214;
+/*
+ * The grammar of each coordinate (docs/protocols/npm.md §3), applied through core's checkName
+ * (which also refuses look-alike dots and slashes, percent-encoded paths, control characters).
+ */
 
-/** A package name as npm allows new ones; a 400 that says why otherwise. */
+// validate-npm-package-name for new packages: lower case, URL-safe, ≤ 214 characters, no
+// leading `.` or `_`; a `/` only after an `@scope`. The pattern is per segment; the whole
+// name is checked by NAME below.
+const NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+const NAME_RULE = 'lower-case letters, digits and "-._~", optionally under an @scope/';
+export const NPM_NAME: NameGrammar = {
+  what: 'package name',
+  pattern: /^@?[a-z0-9-~][a-z0-9-._~]*$/,
+  rule: NAME_RULE,
+  maxLength: 214,
+  allowSlash: true,
+};
+// Names npm's validator blacklists for any package.
+const RESERVED_NAMES = new Set(['node_modules', 'favicon.ico']);
+
+// SemVer 2 (semver.org's regex), with the `v` or `=` prefix node-semver accepts and drops.
+const SEMVER_SOURCE =
+  '(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)\\.(?:0|[1-9]\\d*)' +
+  '(?:-(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?' +
+  '(?:\\+[0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*)?';
+export const NPM_VERSION: NameGrammar = {
+  what: 'version',
+  pattern: new RegExp(`^[v=]?${SEMVER_SOURCE}$`),
+  rule: 'a SemVer 2 version such as 1.2.3 or 1.0.0-beta.1',
+  maxLength: 256,
+};
+
+// npm publishes tags such as `latest`, `next`, `beta`, `v2-lts`: URL-safe without escaping.
+export const NPM_DIST_TAG: NameGrammar = {
+  what: 'dist-tag',
+  pattern: /^[A-Za-z0-9_~-][A-Za-z0-9._~-]*$/,
+  rule: 'letters, digits and "-._~", not starting with "."',
+  maxLength: 128,
+};
+
+// What `npm pack` and the registry name a tarball: `<name without scope>-<version>.tgz`
+// (Forgejo stores it lower-cased). The exact name is compared with tarballFileName.
+export const NPM_TARBALL_NAME: NameGrammar = {
+  what: 'tarball file name',
+  pattern: new RegExp(`^[a-z0-9-~][a-z0-9-._~]*-v?${SEMVER_SOURCE}\\.tgz$`, 'i'),
+  rule: '<package name without scope>-<version>.tgz',
+  fileName: true,
+};
+
+// The CouchDB `_rev` npm sends back in `-rev/{rev}` (Wharf serves none; npm sends what the
+// packument had, or a placeholder such as Forgejo's tests' `dummy`): an opaque token.
+export const NPM_REVISION: NameGrammar = {
+  what: 'revision',
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  rule: 'letters, digits and "-._"',
+  maxLength: 128,
+};
+
+/** A package name as npm allows new ones; a 400 that names the rule otherwise. */
 export function assertNpmName(name: string): void {
-  assertSafeName(name, { what: 'package name', allowSlash: true, maxLength: MAX_NAME });
+  checkName(name, NPM_NAME);
   if (!NAME.test(name)) {
     throw RegistryError.invalid(
-      `invalid package name ${JSON.stringify(name)}: use lower-case letters, digits and "-._~", optionally under an @scope/`,
+      `invalid package name ${JSON.stringify(name)}: it must consist of ${NAME_RULE}`,
     );
   }
+  if (RESERVED_NAMES.has(name.replace(/^@[^/]+\//, '')))
+    throw RegistryError.invalid(`invalid package name ${JSON.stringify(name)}: it is reserved`);
+}
+
+/** A version or a dist-tag from a URL (`GET /{pkg}/{versionOrTag}`). */
+export function assertVersionOrTag(value: string): void {
+  if (semver.valid(value) !== null) checkName(value, NPM_VERSION);
+  else checkName(value, NPM_DIST_TAG);
+}
+
+/**
+ * The tarball a URL names (`/{pkg}/-/[{version}/]{file}`): npm's own name for a version of
+ * `name`, and of `version` when the URL names one. Returns the version the name carries.
+ */
+export function tarballVersion(name: string, filename: string, version?: string): string {
+  checkName(filename, NPM_TARBALL_NAME);
+  if (version !== undefined) checkName(version, NPM_VERSION);
+  const prefix = `${name.replace(/^@[^/]+\//, '')}-`;
+  const inName = filename.slice(prefix.length, -'.tgz'.length);
+  const canonical = filename.toLowerCase().startsWith(prefix) ? semver.valid(inName) : null;
+  // Compared without case: Forgejo stores the file name lower-cased, prerelease included.
+  const asked = version === undefined ? undefined : semver.valid(version)?.toLowerCase();
+  if (!canonical || (asked !== undefined && asked !== canonical.toLowerCase())) {
+    throw RegistryError.invalid(
+      `invalid tarball file name ${filename}: npm names it ${tarballFileName(name, version ?? '<version>')}`,
+    );
+  }
+  return canonical;
+}
+
+/**
+ * The attachment key of a publish document is the file name npm gives the tarball:
+ * libnpmpublish writes `<name>-<version>.tgz` with the scope (`@scope/pkg-1.0.0.tgz`),
+ * the registry serves it without (`pkg-1.0.0.tgz`); either names this version.
+ */
+export function assertAttachmentName(key: string, name: string, version: string): void {
+  const unscoped = name.replace(/^@[^/]+\//, '');
+  const scope = name.length > unscoped.length ? name.slice(0, -unscoped.length) : '';
+  const file = scope && key.toLowerCase().startsWith(scope) ? key.slice(scope.length) : key;
+  tarballVersion(unscoped, file);
+  const named = semver.valid(file.slice(unscoped.length + 1, -'.tgz'.length));
+  if (named?.toLowerCase() !== version.toLowerCase())
+    throw RegistryError.invalid(
+      `invalid attachment ${JSON.stringify(key)}: the document publishes ${name}@${version}`,
+    );
 }
 
 /** The package name a URL names: `name`, `@scope/name`, or its escaped forms (decoded by the router). */
@@ -58,13 +158,15 @@ export function canonicalVersion(version: unknown): string {
     throw RegistryError.invalid(
       `invalid package version ${JSON.stringify(version)}: it must be SemVer`,
     );
+  // node-semver also takes what the grammar does not (surrounding spaces): refused.
+  checkName(version as string, NPM_VERSION);
   return canonical;
 }
 
 /** A dist-tag name: npm refuses tags that read as a version or range (`1.0`, `v1.0`), since `pkg@<tag>` would be ambiguous. */
 export function assertDistTag(tag: string): void {
-  assertSafeName(tag, { what: 'dist-tag', maxLength: 128 });
-  if (semver.validRange(tag) !== null || /\s/.test(tag) || encodeURIComponent(tag) !== tag) {
+  checkName(tag, NPM_DIST_TAG);
+  if (semver.validRange(tag) !== null) {
     throw RegistryError.invalid(
       `invalid dist-tag ${JSON.stringify(tag)}: a tag must not be a version or range, nor contain special characters`,
     );

@@ -28,6 +28,7 @@ import {
   versionDocument,
 } from './npm.documents';
 import {
+  assertAttachmentName,
   assertDistTag,
   assertIntegrity,
   assertManifestAgrees,
@@ -90,7 +91,7 @@ export class NpmService {
       return 'updated';
     }
     await this.ingest.checkStaged(attachment.result, (staged) =>
-      this.publish(owner, creatorId, name, doc, staged),
+      this.publish(owner, creatorId, name, doc, attachment.name, staged),
     );
     return 'published';
   }
@@ -100,9 +101,11 @@ export class NpmService {
     creatorId: number,
     name: string,
     doc: Record<string, unknown>,
+    attachmentName: string,
     staged: StagedBlob,
   ): Promise<void> {
     const { version, raw, tags } = readPublishedVersion(doc, name);
+    assertAttachmentName(attachmentName, name, version);
     assertIntegrity(isRecord(raw) && isRecord(raw.dist) ? raw.dist.integrity : undefined, staged);
     if (staged.size === 0)
       throw RegistryError.invalid('package attachment is invalid: it is empty');

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
 import {
-  assertSafeName,
+  checkName,
   PackageDownloadService,
   RegistryError,
   RegistryErrorCode,
@@ -17,6 +17,7 @@ import {
   negotiateSimpleFormat,
   SimpleFormat,
 } from './pypi.documents';
+import { PYPI_FILENAME, PYPI_PROJECT, PYPI_VERSION } from './pypi.metadata';
 import { PypiService } from './pypi.service';
 
 /** The PyPI registry (docs/protocols/pypi.md §2): twine's upload API, the Simple API, file downloads. Errors are plain text. */
@@ -65,7 +66,7 @@ export class PypiController {
     @CurrentOwner() owner: UserEntity,
     @Query('format') format?: string,
   ): Promise<void> {
-    assertSafeName(name, { what: 'project name' });
+    checkName(name, PYPI_PROJECT);
     const chosen = this.negotiate(req, format);
     serveDocument(req, res, await this.pypi.projectPage(owner, name, chosen), { vary: 'Accept' });
   }
@@ -81,12 +82,9 @@ export class PypiController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    for (const [what, value] of [
-      ['project name', project],
-      ['version', version],
-      ['file name', filename],
-    ])
-      assertSafeName(value, { what });
+    checkName(project, PYPI_PROJECT);
+    checkName(version, PYPI_VERSION);
+    checkName(filename, PYPI_FILENAME);
     const found = await this.pypi.download(owner, project, version, filename);
     const lastModified = new Date(found.file.createdUnix * 1000);
     if (found.kind === 'metadata') {

@@ -1,4 +1,4 @@
-import { assertSafeName, InvalidArtifactError, RegistryError } from '@wharf/packages-core';
+import { checkName, InvalidArtifactError, NameGrammar, RegistryError } from '@wharf/packages-core';
 
 /*
  * Pure rules of the PyPI format (docs/protocols/pypi.md §3): project names (PEP 503), versions (PEP 440),
@@ -28,7 +28,40 @@ export interface PypiVersionMetadata {
   projectUrls?: string[];
 }
 
-const NAME = /^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$/;
+/*
+ * The grammar of each coordinate (docs/protocols/pypi.md §3), applied through core's checkName
+ * (which also refuses look-alike dots and slashes, percent-encoded paths, control characters).
+ */
+
+// PEP 508's project name, case-insensitive (PEP 503 then normalises it).
+export const PYPI_PROJECT: NameGrammar = {
+  what: 'project name',
+  pattern: /^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$/,
+  rule: 'letters, digits and "-_.", starting and ending with a letter or digit (PEP 508)',
+};
+
+// PEP 440's grammar (packaging's VERSION_PATTERN), case-insensitive; the groups feed canonicalVersion.
+const PEP440_SOURCE =
+  'v?(?:(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\\.[0-9]+)*)' +
+  '(?<pre>[-_.]?(?<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<pre_n>[0-9]+)?)?' +
+  '(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_.]?(?<post_l>post|rev|r)[-_.]?(?<post_n2>[0-9]+)?))?' +
+  '(?<dev>[-_.]?(?<dev_l>dev)[-_.]?(?<dev_n>[0-9]+)?)?)' +
+  '(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?';
+const PEP440 = new RegExp(`^${PEP440_SOURCE}$`, 'i');
+export const PYPI_VERSION: NameGrammar = {
+  what: 'version',
+  pattern: PEP440,
+  rule: 'a PEP 440 version such as 1.0, 2.0rc1, 1!1.0.post2 or 1.0+local.1',
+};
+
+// Wheel (PEP 427) and sdist (PEP 625) names: the escaped project name, the version, tags.
+// The characters only; assertDistributionFilename checks the structure.
+export const PYPI_FILENAME: NameGrammar = {
+  what: 'file name',
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._+!-]*$/,
+  rule: 'letters, digits and "._+!-" (a wheel or sdist file name)',
+  fileName: true,
+};
 
 /** PEP 503: runs of `-`, `_`, `.` become one `-`, lower case. `Foo_Bar.baz` ≡ `foo-bar-baz`. */
 export function normalizeProjectName(name: string): string {
@@ -37,35 +70,21 @@ export function normalizeProjectName(name: string): string {
 
 /** A project name as uploaded (PEP 508 rule); the stored display form keeps case, with separators made `-`. */
 export function projectDisplayName(name: string): string {
-  if (typeof name !== 'string' || !NAME.test(name)) {
-    throw RegistryError.invalid(
-      `invalid project name ${JSON.stringify(name)}: use letters, digits and "-_.", starting and ending with a letter or digit`,
-    );
-  }
-  assertSafeName(name, { what: 'project name' });
+  checkName(name, PYPI_PROJECT);
   return name.replace(/[-_.]+/g, '-');
 }
-
-// PEP 440's grammar (packaging's VERSION_PATTERN), case-insensitive.
-const PEP440 = new RegExp(
-  '^\\s*v?(?:(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\\.[0-9]+)*)' +
-    '(?<pre>[-_.]?(?<pre_l>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?<pre_n>[0-9]+)?)?' +
-    '(?<post>(?:-(?<post_n1>[0-9]+))|(?:[-_.]?(?<post_l>post|rev|r)[-_.]?(?<post_n2>[0-9]+)?))?' +
-    '(?<dev>[-_.]?(?<dev_l>dev)[-_.]?(?<dev_n>[0-9]+)?)?)' +
-    '(?:\\+(?<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?\\s*$',
-  'i',
-);
 
 /**
  * The canonical PEP 440 form of a version (`1.0RC1` → `1.0rc1`, `1.0-alpha` → `1.0a0`,
  * `v1.0.1` → `1.0.1`), so spellings pip treats as one version are stored as one.
  */
 export function canonicalVersion(version: string): string {
-  const m = typeof version === 'string' ? PEP440.exec(version) : null;
+  const m = typeof version === 'string' ? PEP440.exec(version.trim()) : null;
   if (!m?.groups)
     throw RegistryError.invalid(
       `invalid version ${JSON.stringify(version)}: it is not a PEP 440 version`,
     );
+  checkName(version.trim(), PYPI_VERSION);
   const g = m.groups;
   const num = (s: string | undefined) => String(Number(s ?? '0'));
   let out = '';
@@ -81,39 +100,67 @@ export function canonicalVersion(version: string): string {
   return out;
 }
 
-/** Kinds of distribution files pip installs from. */
+/** Kinds of distribution files pip installs from (PEP 527 left these three). */
 export function distributionKind(filename: string): 'wheel' | 'sdist-tar' | 'sdist-zip' | 'other' {
   const lower = filename.toLowerCase();
   if (lower.endsWith('.whl')) return 'wheel';
-  if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz')) return 'sdist-tar';
+  if (lower.endsWith('.tar.gz')) return 'sdist-tar';
   if (lower.endsWith('.zip')) return 'sdist-zip';
   return 'other';
 }
 
-/** A file name must be path-safe, and a wheel's name must carry the project and version it is uploaded as (PEP 427). */
+/**
+ * The uploaded file's name must be a distribution of the project and version of the form:
+ * a wheel `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl` (PEP 427), or an sdist
+ * `{name}-{version}.tar.gz` (PEP 625) — also with the project name as written rather than
+ * escaped, and as a legacy `.zip`, which setuptools made and Wharf has accepted.
+ */
 export function assertDistributionFilename(
   filename: string,
   project: string,
   version: string,
 ): void {
-  assertSafeName(filename, { what: 'file name' });
-  if (distributionKind(filename) !== 'wheel') return;
+  checkName(filename, PYPI_FILENAME);
+  const kind = distributionKind(filename);
+  if (kind === 'other')
+    throw RegistryError.invalid(
+      `invalid file name ${filename}: a distribution is a wheel (.whl) or an sdist (.tar.gz, or a legacy .zip)`,
+    );
+  if (kind === 'wheel') return assertWheelFilename(filename, project, version);
+  const stem = filename.slice(0, kind === 'sdist-tar' ? -'.tar.gz'.length : -'.zip'.length);
+  // The project name may itself hold `-` (legacy sdists): try each split into name-version.
+  for (let at = stem.indexOf('-'); at > 0; at = stem.indexOf('-', at + 1)) {
+    if (normalizeProjectName(stem.slice(0, at)) !== normalizeProjectName(project)) continue;
+    if (versionOrUndefined(stem.slice(at + 1)) === version) return;
+  }
+  throw RegistryError.invalid(
+    `invalid sdist file name ${filename}: expected ${project.replace(/-/g, '_').toLowerCase()}-${version}.tar.gz for ${project} ${version}`,
+  );
+}
+
+function assertWheelFilename(filename: string, project: string, version: string): void {
   const parts = filename.slice(0, -4).split('-');
-  if (parts.length !== 5 && parts.length !== 6)
+  if ((parts.length !== 5 && parts.length !== 6) || parts.some((p) => p === ''))
     throw RegistryError.invalid(
       `invalid wheel file name ${filename}: expected {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`,
+    );
+  if (parts.length === 6 && !/^[0-9]/.test(parts[2]))
+    throw RegistryError.invalid(
+      `invalid wheel file name ${filename}: the build tag must start with a digit`,
     );
   if (normalizeProjectName(parts[0]) !== normalizeProjectName(project)) {
     throw RegistryError.invalid(`the wheel ${filename} is for project ${parts[0]}, not ${project}`);
   }
-  let fileVersion: string | undefined;
-  try {
-    fileVersion = canonicalVersion(parts[1].replace(/_/g, '-'));
-  } catch {
-    fileVersion = undefined;
-  }
-  if (fileVersion !== version)
+  if (versionOrUndefined(parts[1].replace(/_/g, '-')) !== version)
     throw RegistryError.invalid(`the wheel ${filename} is version ${parts[1]}, not ${version}`);
+}
+
+function versionOrUndefined(text: string): string | undefined {
+  try {
+    return canonicalVersion(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Core metadata headers: single values, and the multiple-use fields as lists. */

@@ -16,6 +16,7 @@ import {
   RegistryError,
   PackageDownloadService,
   StagedBlob,
+  UnsafeArchiveEntryError,
   UserEntity,
 } from '@wharf/packages-core';
 import {
@@ -150,13 +151,16 @@ export class PypiService {
       if (!bytes) throw RegistryError.invalid(`the wheel ${filename} has no .dist-info/METADATA`);
     } else if (kind === 'sdist-zip' || kind === 'sdist-tar') {
       // An sdist's PKG-INFO is checked when the archive can be read; like Forgejo, an
-      // unreadable sdist is still stored (pip builds it, or fails, on the client).
+      // unreadable sdist is still stored (pip builds it, or fails, on the client). An
+      // entry pip would write outside its build directory (`..`, absolute, a link) is no
+      // defect to tolerate but an attack: refused, as a budget passed is (413).
       const read =
         kind === 'sdist-zip'
           ? readZipSdistMetadata(ranges, staged.size)
           : readTarSdistMetadata(await this.ingest.open(staged));
       bytes = await read.catch((err: unknown) => {
-        if (err instanceof InvalidArtifactError) return undefined;
+        if (err instanceof InvalidArtifactError && !(err instanceof UnsafeArchiveEntryError))
+          return undefined;
         throw err;
       });
     }

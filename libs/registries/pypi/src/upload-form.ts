@@ -26,7 +26,9 @@ export function readUploadForm<T>(
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: LIMITS });
+      // preservePath: the file name as the client sent it, so `../../x` or `C:\x` is refused
+      // by the name grammar rather than silently cut down to `x`.
+      parser = busboy({ headers: req.headers, limits: LIMITS, preservePath: true });
     } catch (err) {
       req.resume();
       reject(
