@@ -14,34 +14,13 @@ import { Readable } from 'node:stream';
 import { BACKENDS } from '@wharf/packages-core/testing/backends';
 import { startTestApp } from '../test/support/test-app';
 import { ADMIN_ENV, createUser, PASSWORD } from '../test/support/clients/accounts';
+import { digestOf, generated } from './oci-load';
 
 const MiB = 2 ** 20;
 const size = Number(process.env.BENCH_SIZE ?? 1024 * MiB);
 const chunkSize = 16 * MiB;
 const smallCount = Number(process.env.BENCH_SMALL ?? 2000);
 const backend = BACKENDS.find((b) => b.name === (process.env.BENCH_BACKEND ?? 'sqlite+fs'))!;
-
-/** `total` deterministic bytes from `seed`, produced 64 KiB at a time (never held whole). */
-function generated(seed: string, total: number, offset = 0): Readable {
-  const block = Buffer.from(createHash('sha512').update(seed).digest('hex').repeat(1024)); // 128 KiB
-  let pos = offset;
-  const end = offset + total;
-  return new Readable({
-    read() {
-      if (pos >= end) return void this.push(null);
-      const start = pos % block.length;
-      const n = Math.min(block.length - start, end - pos);
-      pos += n;
-      this.push(block.subarray(start, start + n));
-    },
-  });
-}
-
-async function digestOf(seed: string, total: number): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of generated(seed, total)) h.update(c as Buffer);
-  return `sha256:${h.digest('hex')}`;
-}
 
 function call(
   base: string,

@@ -1,0 +1,137 @@
+/**
+ * The servers the comparison bench runs side by side on loopback, each as its own
+ * process so its peak RSS can be read from /proc: CNCF distribution 2.8 (Debian's
+ * `docker-registry`) and Wharf (the built dist/, filesystem storage, SQLite).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePortBlock } from '../test/support/private-services';
+import { serverBuilt, startServerProcess } from '../test/support/server-process';
+
+export const DISTRIBUTION_BIN = '/usr/bin/docker-registry';
+
+export interface BenchServer {
+  name: string;
+  url: string;
+  pid: number;
+  /** peak resident set (VmHWM) of the process so far, in bytes */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+/** What is missing to run the comparison, as instructions; empty when everything is there. */
+export function missingPrerequisites(): string[] {
+  const missing: string[] = [];
+  if (!existsSync(DISTRIBUTION_BIN))
+    missing.push(
+      `CNCF distribution 2.8 is not installed (${DISTRIBUTION_BIN}): sudo apt-get install -y docker-registry`,
+    );
+  if (!serverBuilt()) missing.push('Wharf is not built (dist/): npm run build');
+  return missing;
+}
+
+/** VmHWM (peak RSS) of `pid` in bytes, from /proc; 0 once the process is gone. */
+export function peakRssOf(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function waitFor(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      if (r.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}): ${output()}`);
+    if (Date.now() > deadline) throw new Error(`not ready within 30 s: ${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** distribution with filesystem storage in a temporary directory, no auth, logs at error level. */
+export async function startDistribution(): Promise<BenchServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-distribution-'));
+  const port = await freePortBlock();
+  const config = path.join(dir, 'config.yml');
+  writeFileSync(
+    config,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: error',
+      '  accesslog:',
+      '    disabled: true',
+      'storage:',
+      '  cache:',
+      '    blobdescriptor: inmemory',
+      '  filesystem:',
+      `    rootdirectory: ${path.join(dir, 'data')}`,
+      '  delete:',
+      '    enabled: true',
+      'http:',
+      `  addr: 127.0.0.1:${port}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(DISTRIBUTION_BIN, ['serve', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/v2/`, child, () => out);
+  return {
+    name: 'distribution 2.8',
+    url,
+    pid: child.pid!,
+    peakRss: () => peakRssOf(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Wharf from dist/ on SQLite + filesystem storage in a temporary directory. BENCH_PROFILE=<dir>
+ * runs it under `--cpu-prof` (the profile is written there when it stops).
+ */
+export async function startWharf(
+  extraEnv: Record<string, string> = {},
+): Promise<BenchServer & { env: Record<string, string> }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-wharf-'));
+  const env = {
+    PORT: String(await freePortBlock()),
+    REGISTRY_DATA_DIR: dir,
+    REGISTRY_LOG_LEVEL: 'warn',
+    REGISTRY_ADMIN_USERNAME: 'root',
+    REGISTRY_ADMIN_PASSWORD: 'root-password-123',
+    REGISTRY_LIMIT_SIZE_CONTAINER: '-1',
+    ...(process.env.BENCH_PROFILE
+      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
+      : {}),
+    ...extraEnv,
+  };
+  const server = startServerProcess(env);
+  await server.ready();
+  return {
+    name: 'Wharf',
+    url: server.url,
+    pid: server.child.pid!,
+    env,
+    peakRss: () => peakRssOf(server.child.pid!),
+    async stop() {
+      await server.stop('SIGINT');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * The OCI half of the comparison (issue 12): the same loads against CNCF distribution 2.8
+ * (no auth) and Wharf (its authentication on: the token flow, HTTP Basic with an access
+ * token, HTTP Basic with a password), both on loopback, in one run.
+ */
+import { createHash } from 'node:crypto';
+import { Row } from './compare-types';
+import { BenchServer, startDistribution, startWharf } from './bench-servers';
+import {
+  call,
+  digestOf,
+  expectStatus,
+  forSeconds,
+  generated,
+  MiB,
+  pool,
+  pull,
+  pushChunked,
+  pushImage,
+  pushWhole,
+  Target,
+} from './oci-load';
+
+export interface OciOptions {
+  /** bytes of the large blob (512 MiB; --quick: 32 MiB) */
+  size: number;
+  chunk: number;
+  smallCount: number;
+  smallSize: number;
+  seconds: number;
+  /** bytes of the layer of the memory check (2 GiB); 0 skips it */
+  bigLayer: number;
+}
+
+export const FULL: OciOptions = {
+  size: 512 * MiB,
+  chunk: 16 * MiB,
+  smallCount: 2000,
+  smallSize: 4096,
+  seconds: 10,
+  bigLayer: 2048 * MiB,
+};
+
+export const QUICK: OciOptions = {
+  size: 32 * MiB,
+  chunk: 4 * MiB,
+  smallCount: 200,
+  smallSize: 4096,
+  seconds: 2,
+  bigLayer: 64 * MiB,
+};
+
+const PASSWORD = 'bench-password-123';
+const basic = (user: string, secret: string) =>
+  `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+
+type AuthMode = 'token flow' | 'Basic + access token' | 'Basic + password';
+
+/** Wharf's user `bench` with an access token, and an Authorization for each way a client signs in. */
+async function wharfAuth(wharf: BenchServer): Promise<{
+  modes: Record<AuthMode, () => string>;
+  stop: () => void;
+}> {
+  const admin = basic('root', 'root-password-123');
+  const json = { 'Content-Type': 'application/json' };
+  let r = await call(
+    wharf.url,
+    'POST',
+    '/api/v1/admin/users',
+    admin,
+    Buffer.from(
+      JSON.stringify({ username: 'bench', email: 'bench@example.com', password: PASSWORD }),
+    ),
+    json,
+  );
+  expectStatus(r, 201, 'create user');
+  r = await call(
+    wharf.url,
+    'POST',
+    '/api/v1/users/bench/tokens',
+    basic('bench', PASSWORD),
+    Buffer.from(JSON.stringify({ name: 'bench', scopes: ['write:package'] })),
+    json,
+  );
+  expectStatus(r, 201, 'create token');
+  const accessToken = (JSON.parse(r.text) as { sha1: string }).sha1;
+  // The token flow as docker runs it: Basic with the access token at /v2/token, then the JWT.
+  const fetchJwt = async () => {
+    const t = await call(
+      wharf.url,
+      'GET',
+      '/v2/token?service=container_registry&scope=repository:bench/x:pull,push',
+      basic('bench', accessToken),
+    );
+    expectStatus(t, 200, 'token');
+    return (JSON.parse(t.text) as { token: string }).token;
+  };
+  let jwt = await fetchJwt();
+  // The JWT lives 300 s; a full run is longer.
+  const refresh = setInterval(() => void fetchJwt().then((t) => (jwt = t)), 120_000);
+  return {
+    modes: {
+      'token flow': () => `Bearer ${jwt}`,
+      'Basic + access token': () => basic('bench', accessToken),
+      'Basic + password': () => basic('bench', PASSWORD),
+    },
+    stop: () => clearInterval(refresh),
+  };
+}
+
+const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1000);
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await work();
+  return performance.now() - t0;
+}
+
+/** The large-blob loads on one target: MB/s of the monolithic push, the chunked push and the pull. */
+async function largeBlobs(t: Target, o: OciOptions, label: string) {
+  const mono = await digestOf(`mono-${label}`, o.size);
+  const chunked = await digestOf(`chunked-${label}`, o.size);
+  const pushMs = await timed(() =>
+    pushWhole(t, 'big', mono, o.size, () => generated(`mono-${label}`, o.size)),
+  );
+  const chunkMs = await timed(() =>
+    pushChunked(t, 'big', `chunked-${label}`, chunked, o.size, o.chunk),
+  );
+  let pulled = 0;
+  const pullMs = await timed(async () => void (pulled = await pull(t, 'big', mono)));
+  if (pulled !== o.size) throw new Error(`${label}: pulled ${pulled} bytes of ${o.size}`);
+  return {
+    push: mbps(o.size, pushMs),
+    chunked: mbps(o.size, chunkMs),
+    pull: mbps(o.size, pullMs),
+  };
+}
+
+/** Small blobs per second: each a POST and a PUT with the body, `8` at a time. */
+async function smallBlobs(t: Target, o: OciOptions, seed: string): Promise<number> {
+  const bodies = Array.from({ length: o.smallCount }, (_, i) =>
+    Buffer.from(
+      createHash('sha512')
+        .update(`${seed}-${i}`)
+        .digest('hex')
+        .repeat(Math.ceil(o.smallSize / 128)),
+    ).subarray(0, o.smallSize),
+  );
+  const digests = bodies.map((b) => `sha256:${createHash('sha256').update(b).digest('hex')}`);
+  const ms = await timed(() =>
+    pool(o.smallCount, 8, (i) =>
+      pushWhole(t, 'small', digests[i], bodies[i].length, () => bodies[i]),
+    ),
+  );
+  return o.smallCount / (ms / 1000);
+}
+
+/** Manifest GETs per second by tag, 16 at a time. */
+async function manifestGets(t: Target, o: OciOptions): Promise<number> {
+  const accept =
+    'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+  const n = await forSeconds(o.seconds, 16, async () => {
+    const r = await call(
+      t.base,
+      'GET',
+      `/v2/${t.repo('img')}/manifests/latest`,
+      t.auth?.(),
+      undefined,
+      {
+        Accept: accept,
+      },
+    );
+    expectStatus(r, 200, 'manifest GET');
+  });
+  return n / o.seconds;
+}
+
+export interface OciComparison {
+  rows: Row[];
+  /** notes printed under the table (the memory check) */
+  notes: string[];
+}
+
+export async function runOciComparison(
+  o: OciOptions,
+  log: (line: string) => void,
+): Promise<OciComparison> {
+  const dist = await startDistribution();
+  const wharf = await startWharf();
+  const auth = await wharfAuth(wharf);
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  const ref = dist.name;
+  const row = (measure: string, r: number, w: number, unit: string): Row => ({
+    measure,
+    reference: ref,
+    referenceValue: r,
+    wharfValue: w,
+    unit,
+    higherIsBetter: true,
+  });
+  try {
+    const d: Target = { base: dist.url, repo: (n) => `bench/${n}` };
+    const w = (mode: AuthMode): Target => ({
+      base: wharf.url,
+      repo: (n) => `bench/${n}`,
+      auth: auth.modes[mode],
+    });
+    const sizeLabel = `${o.size / MiB} MiB blob`;
+
+    log(`large blobs (${sizeLabel}) …`);
+    const dl = await largeBlobs(d, o, 'd');
+    const wl = await largeBlobs(w('token flow'), o, 'w');
+    rows.push(row(`${sizeLabel}, monolithic push (token)`, dl.push, wl.push, 'MB/s'));
+    rows.push(
+      row(
+        `${sizeLabel}, ${o.chunk / MiB} MiB chunked push (token)`,
+        dl.chunked,
+        wl.chunked,
+        'MB/s',
+      ),
+    );
+    rows.push(row(`${sizeLabel} pull (token)`, dl.pull, wl.pull, 'MB/s'));
+
+    log(`small blobs (${o.smallCount} × ${o.smallSize / 1024} KiB) …`);
+    const ds = await smallBlobs(d, o, 'd');
+    for (const mode of Object.keys(auth.modes) as AuthMode[]) {
+      const ws = await smallBlobs(w(mode), o, `w-${mode}`);
+      rows.push(
+        row(
+          `${o.smallCount} × ${o.smallSize / 1024} KiB blobs, 8 at a time (${mode})`,
+          ds,
+          ws,
+          '/s',
+        ),
+      );
+    }
+
+    log('manifest GETs …');
+    await pushImage(d, 'img', 'latest');
+    await pushImage(w('token flow'), 'img', 'latest');
+    const dm = await manifestGets(d, o);
+    for (const mode of Object.keys(auth.modes) as AuthMode[]) {
+      const wm = await manifestGets(w(mode), o);
+      rows.push(row(`manifest GET, 16 at a time (${mode})`, dm, wm, '/s'));
+    }
+
+    rows.push({
+      measure: 'server peak RSS, OCI loads',
+      reference: ref,
+      referenceValue: dist.peakRss() / MiB,
+      wharfValue: wharf.peakRss() / MiB,
+      unit: 'MiB',
+      higherIsBetter: false,
+    });
+
+    if (o.bigLayer > 0) {
+      log(`memory: a ${o.bigLayer / MiB} MiB layer pushed and pulled on Wharf …`);
+      const before = wharf.peakRss();
+      const t = w('token flow');
+      const digest = await digestOf('huge', o.bigLayer);
+      const pushMs = await timed(() =>
+        pushWhole(t, 'huge', digest, o.bigLayer, () => generated('huge', o.bigLayer)),
+      );
+      const pullMs = await timed(async () => {
+        if ((await pull(t, 'huge', digest)) !== o.bigLayer) throw new Error('huge: short pull');
+      });
+      notes.push(
+        `${o.bigLayer / MiB} MiB layer on Wharf: push ${mbps(o.bigLayer, pushMs).toFixed(0)} MB/s, ` +
+          `pull ${mbps(o.bigLayer, pullMs).toFixed(0)} MB/s; Wharf peak RSS ${(before / MiB).toFixed(0)} MiB before, ` +
+          `${(wharf.peakRss() / MiB).toFixed(0)} MiB after (goal ≤ 200 MiB)`,
+      );
+    }
+  } finally {
+    auth.stop();
+    await dist.stop();
+    await wharf.stop();
+  }
+  return { rows, notes };
+}
