@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { freePortBlock } from '../test/support/private-services';
-import { serverBuilt, startServerProcess } from '../test/support/server-process';
+import { SERVER_MAIN, serverBuilt } from '../test/support/server-process';
 
 export const DISTRIBUTION_BIN = '/usr/bin/docker-registry';
 
@@ -116,21 +116,28 @@ export async function startWharf(
     REGISTRY_ADMIN_USERNAME: 'root',
     REGISTRY_ADMIN_PASSWORD: 'root-password-123',
     REGISTRY_LIMIT_SIZE_CONTAINER: '-1',
-    ...(process.env.BENCH_PROFILE
-      ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}` }
-      : {}),
     ...extraEnv,
   };
-  const server = startServerProcess(env);
-  await server.ready();
+  const profile = process.env.BENCH_PROFILE;
+  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...args, SERVER_MAIN], {
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${env.PORT}`;
+  await waitFor(`${url}/readyz`, child, () => out);
   return {
     name: 'Wharf',
-    url: server.url,
-    pid: server.child.pid!,
+    url,
+    pid: child.pid!,
     env,
-    peakRss: () => peakRssOf(server.child.pid!),
+    peakRss: () => peakRssOf(child.pid!),
     async stop() {
-      await server.stop('SIGINT');
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
     },
   };

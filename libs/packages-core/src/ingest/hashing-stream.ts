@@ -1,6 +1,7 @@
 import { createHash, Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { PayloadTooLargeError } from '../errors/registry-error';
+import { OffloadedDigests } from './digest-worker';
 
 export interface BlobDigests {
   size: number;
@@ -10,18 +11,29 @@ export interface BlobDigests {
   sha512: string;
 }
 
+/** Up to this many bytes every digest is computed inline; past it md5/sha1/sha512 move to the digest workers. */
+const OFFLOAD_AFTER = 1024 * 1024;
+
 /**
  * One pass over an upload: counts bytes, fails with {@link PayloadTooLargeError} as soon
  * as the count passes `limit` (so nothing past the limit is ever written), and computes
  * md5, sha1, sha256 and sha512. Bytes flow through unchanged; nothing is retained.
+ *
+ * sha256 (the content address) is always computed here. For a small body the others are
+ * too; once a body passes {@link OFFLOAD_AFTER} they continue in worker threads (a
+ * hash's state cannot move between threads, so the first MiB is kept and replayed to
+ * them), which lets ingest run at the speed of the slowest digest rather than their sum.
  */
 export class HashingStream extends Transform {
-  private readonly hashes: Record<'md5' | 'sha1' | 'sha256' | 'sha512', Hash> = {
+  private readonly sha256 = createHash('sha256');
+  private inline?: Record<'md5' | 'sha1' | 'sha512', Hash> = {
     md5: createHash('md5'),
     sha1: createHash('sha1'),
-    sha256: createHash('sha256'),
     sha512: createHash('sha512'),
   };
+  /** the chunks seen while hashing inline, replayed to the workers on the switch */
+  private seen: Buffer[] = [];
+  private offloaded?: OffloadedDigests;
   private count = 0;
   private result?: BlobDigests;
 
@@ -35,25 +47,54 @@ export class HashingStream extends Transform {
       callback(new PayloadTooLargeError(this.limit));
       return;
     }
-    for (const hash of Object.values(this.hashes)) hash.update(chunk);
-    callback(null, chunk);
+    this.sha256.update(chunk);
+    if (this.inline) {
+      for (const hash of Object.values(this.inline)) hash.update(chunk);
+      this.seen.push(chunk);
+      if (this.count > OFFLOAD_AFTER) this.offload();
+    } else {
+      this.offloaded!.update(chunk);
+    }
+    const wait = this.offloaded?.backpressure();
+    if (wait) wait.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    const h = this.hashes;
-    this.result = {
-      size: this.count,
-      md5: h.md5.digest('hex'),
-      sha1: h.sha1.digest('hex'),
-      sha256: h.sha256.digest('hex'),
-      sha512: h.sha512.digest('hex'),
-    };
-    callback();
+    const base = { size: this.count, sha256: this.sha256.digest('hex') };
+    if (this.inline) {
+      const h = this.inline;
+      this.result = {
+        ...base,
+        md5: h.md5.digest('hex'),
+        sha1: h.sha1.digest('hex'),
+        sha512: h.sha512.digest('hex'),
+      };
+      callback();
+      return;
+    }
+    this.offloaded!.digests().then((d) => {
+      this.result = { ...base, ...d };
+      callback();
+    }, callback);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.result) this.offloaded?.abort();
+    callback(err);
   }
 
   /** The digests; only valid once the stream has ended. */
   digests(): BlobDigests {
     if (!this.result) throw new Error('HashingStream.digests() called before the stream ended');
     return this.result;
+  }
+
+  private offload(): void {
+    const offloaded = new OffloadedDigests();
+    for (const chunk of this.seen) offloaded.update(chunk);
+    this.seen = [];
+    this.inline = undefined;
+    this.offloaded = offloaded;
   }
 }

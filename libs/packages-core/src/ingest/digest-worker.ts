@@ -1,0 +1,203 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Hashes computed off the main thread. One pass over an upload computes four digests;
+ * in one thread that caps ingest near the speed of the slowest (md5), while the event
+ * loop also parses HTTP and writes to storage. Here the digests a large upload needs
+ * besides sha256 run in worker threads (one per lane, shared by all uploads of the
+ * process), in parallel with the main thread's sha256 and I/O.
+ *
+ * Bytes are copied in batches of {@link BATCH} (the caller's buffers stay the caller's)
+ * and at most {@link MAX_IN_FLIGHT} bytes per job wait in a worker: past that the job
+ * asks its caller to wait, which backs pressure up to the request body.
+ */
+
+export type OffloadedAlgorithm = 'md5' | 'sha1' | 'sha512';
+
+/** Which algorithms each worker computes: two lanes of about equal cost (md5 ≈ sha1 + sha512 in time). */
+const LANES: OffloadedAlgorithm[][] = [['md5'], ['sha1', 'sha512']];
+const BATCH = 1024 * 1024;
+const MAX_IN_FLIGHT = 8 * BATCH;
+
+// Plain JavaScript evaluated as the worker: the same code runs from dist/ and under ts-jest.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const jobs = new Map();
+parentPort.on('message', (m) => {
+  if (m.t === 'open') {
+    jobs.set(m.id, m.algorithms.map((a) => [a, createHash(a)]));
+  } else if (m.t === 'data') {
+    const job = jobs.get(m.id);
+    if (job) for (const [, h] of job) h.update(m.b);
+    parentPort.postMessage({ t: 'ack', id: m.id, n: m.b.byteLength });
+  } else if (m.t === 'end') {
+    const job = jobs.get(m.id) || [];
+    jobs.delete(m.id);
+    const d = {};
+    for (const [a, h] of job) d[a] = h.digest('hex');
+    parentPort.postMessage({ t: 'done', id: m.id, d });
+  } else if (m.t === 'drop') {
+    jobs.delete(m.id);
+  }
+});
+`;
+
+type Reply =
+  { t: 'ack'; id: number; n: number } | { t: 'done'; id: number; d: Record<string, string> };
+
+interface JobHandlers {
+  ack(n: number): void;
+  done(d: Record<string, string>): void;
+  fail(err: Error): void;
+}
+
+/** One worker thread and the jobs it is running. */
+class Lane {
+  private worker?: Worker;
+  private readonly jobs = new Map<number, JobHandlers>();
+
+  constructor(readonly algorithms: OffloadedAlgorithm[]) {}
+
+  open(id: number, handlers: JobHandlers): void {
+    this.jobs.set(id, handlers);
+    this.post({ t: 'open', id, algorithms: this.algorithms });
+    // Running jobs keep the process alive; an idle worker does not (tests, CLI commands).
+    this.worker!.ref();
+  }
+
+  post(message: unknown, transfer?: ArrayBuffer[]): void {
+    this.started().postMessage(message, transfer);
+  }
+
+  forget(id: number): void {
+    if (!this.jobs.delete(id)) return;
+    this.post({ t: 'drop', id });
+    this.unrefWhenIdle();
+  }
+
+  private unrefWhenIdle(): void {
+    if (this.jobs.size === 0) this.worker?.unref();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    worker.on('message', (m: Reply) => {
+      const job = this.jobs.get(m.id);
+      if (!job) return;
+      if (m.t === 'ack') job.ack(m.n);
+      else {
+        this.jobs.delete(m.id);
+        this.unrefWhenIdle();
+        job.done(m.d);
+      }
+    });
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      const jobs = [...this.jobs.values()];
+      this.jobs.clear();
+      for (const job of jobs) job.fail(err);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`digest worker exited with code ${code}`)));
+    worker.unref(); // after the listeners, which ref it
+    this.worker = worker;
+    return worker;
+  }
+}
+
+let lanes: Lane[] | undefined;
+let nextId = 1;
+
+/** md5, sha1 and sha512 of a stream of bytes, computed in the digest workers. */
+export class OffloadedDigests {
+  private readonly id = nextId++;
+  private readonly lanes = (lanes ??= LANES.map((a) => new Lane(a)));
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  /** bytes posted to each lane and not yet hashed there */
+  private readonly inFlight: number[];
+  private readonly results: Promise<Record<string, string>>[];
+  private room?: { resolve: () => void; reject: (err: Error) => void };
+  private failure?: Error;
+
+  constructor() {
+    this.inFlight = this.lanes.map(() => 0);
+    this.results = this.lanes.map(
+      (lane, i) =>
+        new Promise((resolve, reject) =>
+          lane.open(this.id, {
+            ack: (n) => {
+              this.inFlight[i] -= n;
+              this.wake();
+            },
+            done: resolve,
+            fail: (err) => {
+              this.failure = err;
+              this.wake();
+              reject(err);
+            },
+          }),
+        ),
+    );
+    // A job abandoned after a failure must not surface as an unhandled rejection.
+    for (const r of this.results) r.catch(() => undefined);
+  }
+
+  update(chunk: Buffer): void {
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    if (this.batchBytes >= BATCH) this.flush();
+  }
+
+  /** A promise to wait on before the next chunk when the workers are behind; undefined when there is room. */
+  backpressure(): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure);
+    if (Math.max(...this.inFlight) <= MAX_IN_FLIGHT) return undefined;
+    return new Promise((resolve, reject) => (this.room = { resolve, reject }));
+  }
+
+  async digests(): Promise<Record<OffloadedAlgorithm, string>> {
+    this.flush();
+    this.lanes.forEach((lane) => lane.post({ t: 'end', id: this.id }));
+    const parts = await Promise.all(this.results);
+    return Object.assign({}, ...parts) as Record<OffloadedAlgorithm, string>;
+  }
+
+  /** Stops the job (the upload failed); its state in the workers is dropped. */
+  abort(): void {
+    this.batch = [];
+    this.lanes.forEach((lane) => lane.forget(this.id));
+  }
+
+  private flush(): void {
+    if (!this.batchBytes) return;
+    const [chunks, size] = [this.batch, this.batchBytes];
+    this.batch = [];
+    this.batchBytes = 0;
+    this.lanes.forEach((lane, i) => {
+      // Each lane gets its own copy, transferred (not cloned again) to its thread.
+      const copy = new Uint8Array(size);
+      let offset = 0;
+      for (const c of chunks) {
+        copy.set(c, offset);
+        offset += c.length;
+      }
+      this.inFlight[i] += size;
+      lane.post({ t: 'data', id: this.id, b: copy }, [copy.buffer]);
+    });
+  }
+
+  private wake(): void {
+    const room = this.room;
+    if (!room) return;
+    if (this.failure) {
+      this.room = undefined;
+      room.reject(this.failure);
+    } else if (Math.max(...this.inFlight) <= MAX_IN_FLIGHT) {
+      this.room = undefined;
+      room.resolve();
+    }
+  }
+}
