@@ -5,7 +5,9 @@ import { PackageAccessService, Principal, UserService } from '@wharf/auth';
 import {
   AppConfig,
   BLOB_STORAGE,
+  BlobDigests,
   BlobStorage,
+  HashingStream,
   IngestService,
   PackageBlobEntity,
   PackageCatalogQuery,
@@ -28,13 +30,17 @@ import {
   sha256Of,
 } from './container.metadata';
 import { policySubject } from './container-token.service';
-import { ResumableDigests, SavedDigests } from './resumable-digests';
+import { uploadMeter } from './upload-meter';
 
-/** An upload session's state column: hasher states, the offsets of its parts, and a writer's claim. */
+/** An upload session's state column: the offsets of its parts, the first part's digests, and a writer's claim. */
 interface SessionState {
-  h?: SavedDigests;
   /** offset of each stored part, ascending (stored at `uploadPartKey(id, offset)`) */
   parts: number[];
+  /**
+   * Digests of the first part, while it is the only one: a blob sent in one piece (docker's
+   * single PATCH, or a PUT with the body) is committed where it lies without being read again.
+   */
+  first?: BlobDigests;
   /** set while one request writes a part or finishes: a concurrent one is refused, not interleaved */
   claim?: string;
 }
@@ -189,7 +195,7 @@ export class ContainerBlobsService {
    * Appends one chunk (PATCH, or the body of the closing PUT). `range` (Content-Range) must
    * start where the session stands (416 otherwise); without it, a stream is accepted only
    * as the first write, unless `final` (Forgejo's rule). The chunk is stored as its own
-   * object — S3 cannot append — and hashed into the saved states.
+   * object — S3 cannot append; a first part is hashed on the way (see SessionState.first).
    */
   async append(
     session: UploadSession,
@@ -218,15 +224,15 @@ export class ContainerBlobsService {
     const claimed = await this.claim(session, state);
     const offset = session.bytesReceived;
     const key = uploadPartKey(session.id, offset);
-    const digests = await ResumableDigests.open(state.h);
-    const meter = digests.meter(offset, this.limit());
+    // Only a first part is hashed here: later ones are hashed once, as the parts are joined.
+    const hasher = offset === 0 ? new HashingStream(this.limit()) : undefined;
+    const meter = hasher ?? uploadMeter(offset, this.limit());
     let written = 0;
     try {
-      await this.storage.put(
+      written = await this.storage.put(
         key,
         pipeline(body, meter, () => undefined),
       );
-      written = meter.count();
     } catch (err) {
       await this.storage.delete(key);
       await this.sessions.compareAndSet(claimed, { bytesReceived: offset, state: session.state });
@@ -234,9 +240,10 @@ export class ContainerBlobsService {
     }
     const parts = written > 0 ? [...state.parts, offset] : state.parts;
     if (written === 0) await this.storage.delete(key);
+    const first = hasher && written > 0 ? hasher.digests() : undefined;
     const next = {
       bytesReceived: offset + written,
-      state: JSON.stringify({ h: digests.save(), parts } satisfies SessionState),
+      state: JSON.stringify({ parts, first } satisfies SessionState),
     };
     if (!(await this.sessions.compareAndSet(claimed, next))) {
       await this.storage.delete(key);
@@ -249,10 +256,11 @@ export class ContainerBlobsService {
   }
 
   /**
-   * Closes a session (PUT ?digest=): the digest comes from the saved hash states, so
-   * nothing is re-read to check it. A session that arrived in one part is committed where
-   * it lies (its first part is already at the session's blob key); several parts are
-   * joined into one object in a single streaming pass.
+   * Closes a session (PUT ?digest=). A session that arrived in one part is checked against
+   * that part's digests and committed where it lies (its first part is already at the
+   * session's blob key). Several parts are joined into one object in a single streaming
+   * pass that computes the digests; when the content is already stored, they are only
+   * read to prove the client has it.
    */
   async finish(
     owner: UserEntity,
@@ -268,34 +276,31 @@ export class ContainerBlobsService {
         bytesReceived: session.bytesReceived,
         state: session.state,
       });
-    const digests = (await ResumableDigests.open(state.h)).digests(session.bytesReceived);
-    if (digests.sha256 !== sha256Of(digest)) {
+    const wrongDigest = async (actual: string) => {
       await release();
-      throw new OciError(
+      return new OciError(
         OciErrorCode.DigestInvalid,
-        `the uploaded content's digest is sha256:${digests.sha256}, not ${digest}`,
+        `the uploaded content's digest is sha256:${actual}, not ${digest}`,
       );
-    }
-    const existing = await this.query.findBlobBySha256(digests.sha256);
-    if (existing) {
-      await this.link(owner, creatorId, name, digest, { blobId: existing.id });
-      await this.removeSession(session.id, state);
-      return;
-    }
-    if (state.parts.length === 1) {
-      // The row's id is the staged blob's storage id: committing it deletes the row.
-      const staged: StagedBlob = { storageId: session.id, ...digests };
-      await this.link(owner, creatorId, name, digest, staged);
+    };
+    const whole = state.parts.length === 1 ? state.first : undefined;
+    const existing = await this.query.findBlobBySha256(sha256Of(digest));
+    if (whole || existing) {
+      const actual = whole?.sha256 ?? (await this.sha256OfParts(session.id, state.parts));
+      if (actual !== sha256Of(digest)) throw await wrongDigest(actual);
+      if (existing) {
+        await this.link(owner, creatorId, name, digest, { blobId: existing.id });
+        await this.removeSession(session.id, state);
+      } else {
+        // The row's id is the staged blob's storage id: committing it deletes the row.
+        await this.link(owner, creatorId, name, digest, { storageId: session.id, ...whole! });
+      }
       return;
     }
     const joined = await this.ingest.ingest(Readable.from(this.readParts(session.id, state.parts)));
-    if (joined.sha256 !== digests.sha256) {
+    if (joined.sha256 !== sha256Of(digest)) {
       await this.ingest.discard(joined);
-      await release();
-      throw new OciError(
-        OciErrorCode.BlobUploadInvalid,
-        'the stored chunks do not match the uploaded content; start the upload again',
-      );
+      throw await wrongDigest(joined.sha256);
     }
     await this.link(owner, creatorId, name, digest, joined);
     await this.removeSession(session.id, state);
@@ -351,6 +356,12 @@ export class ContainerBlobsService {
       for await (const chunk of await this.storage.get(uploadPartKey(id, offset)))
         yield chunk as Buffer;
     }
+  }
+
+  private async sha256OfParts(id: string, parts: number[]): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of this.readParts(id, parts)) hash.update(chunk);
+    return hash.digest('hex');
   }
 
   private async removeSession(id: string, state: SessionState): Promise<void> {
