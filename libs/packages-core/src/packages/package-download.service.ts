@@ -25,9 +25,22 @@ export interface OpenOptions {
   neverRedirect?: boolean;
 }
 
+/** Blobs up to this size are kept in memory once read (manifests, configs, small files). */
+const SMALL_BLOB = 64 * 1024;
+/** Bytes of small blobs kept in memory per process. */
+const SMALL_BLOB_CACHE = 16 * 1024 * 1024;
+
 /** Opens stored files for download: a stream (with range), or a presigned URL when S3 serves directly. */
 @Injectable()
 export class PackageDownloadService {
+  /**
+   * Bytes of small blobs by storage id, least recently used first. A blob's bytes never
+   * change (content-addressed; a new upload is a new storage id), so every replica may
+   * keep its own copy without ever serving stale content.
+   */
+  private readonly small = new Map<string, Buffer>();
+  private smallBytes = 0;
+
   constructor(
     private readonly db: Database,
     private readonly config: AppConfig,
@@ -71,7 +84,37 @@ export class PackageDownloadService {
     }
     if (options.headOnly)
       return { kind: 'stream', blob, stream: Readable.from([]), range: options.range };
+    if (blob.size <= SMALL_BLOB) {
+      const bytes = await this.smallBlob(blob);
+      const { range } = options;
+      const part = range ? bytes.subarray(range.start, range.end + 1) : bytes;
+      return { kind: 'stream', blob, stream: Readable.from([part]), range };
+    }
     const stream = await this.storage.get(key, options.range);
     return { kind: 'stream', blob, stream, range: options.range };
+  }
+
+  /** The whole bytes of a small blob, from memory when read before. */
+  private async smallBlob(blob: PackageBlobEntity): Promise<Buffer> {
+    const cached = this.small.get(blob.storageId);
+    if (cached) {
+      // most recently used last
+      this.small.delete(blob.storageId);
+      this.small.set(blob.storageId, cached);
+      return cached;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.storage.get(blobKey(blob.storageId)))
+      chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== blob.size) return bytes; // not what the row says: serve, never keep
+    this.small.set(blob.storageId, bytes);
+    this.smallBytes += bytes.length;
+    for (const [id, b] of this.small) {
+      if (this.smallBytes <= SMALL_BLOB_CACHE) break;
+      this.small.delete(id);
+      this.smallBytes -= b.length;
+    }
+    return bytes;
   }
 }

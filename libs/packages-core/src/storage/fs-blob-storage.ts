@@ -17,6 +17,7 @@ import {
 
 /** Where files are written before they are renamed into place; never a key (keys start [a-z0-9]). */
 const TMP_DIR = '.tmp';
+const READ_BUFFER = 1024 * 1024;
 
 /**
  * {@link BlobStorage} on a local directory: each key is a file under `root`, its `/`
@@ -69,7 +70,8 @@ export class FsBlobStorage implements BlobStorage {
       const end = Math.min(range?.end ?? size - 1, size - 1);
       // An empty object has no byte to name with `end`; a 0-length read is what we want.
       if (size === 0) return await closeAndEmpty(file);
-      return file.createReadStream({ start, end, autoClose: true });
+      // 1 MiB reads rather than 64 KiB: a sixteenth of the reads and socket writes per download.
+      return file.createReadStream({ start, end, autoClose: true, highWaterMark: READ_BUFFER });
     } catch (err) {
       await file.close();
       throw err;

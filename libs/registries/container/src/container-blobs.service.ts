@@ -79,11 +79,14 @@ export class ContainerBlobsService {
     name: ImageName,
     digest: string,
   ): Promise<BlobLink | undefined> {
-    const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
-    const version = pkg && (await this.query.findVersion(pkg.id, BLOBS_VERSION));
-    const file = version && (await this.query.findFile(version.id, digest));
-    const blob = file && (await this.query.getBlob(file.blobId));
-    return file && blob ? { digest, file, blob } : undefined;
+    const found = await this.query.findFileByPath(
+      owner.id,
+      PackageType.Container,
+      name.image,
+      BLOBS_VERSION,
+      digest,
+    );
+    return found ? { digest, file: found.file, blob: found.blob } : undefined;
   }
 
   /** Links of several digests at once (manifest validation): digest → blob. */

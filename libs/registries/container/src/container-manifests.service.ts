@@ -122,17 +122,20 @@ export class ContainerManifestsService {
 
   /** The manifest a tag or digest names, or MANIFEST_UNKNOWN. */
   async get(owner: UserEntity, name: ImageName, ref: Reference): Promise<StoredManifest> {
-    const pkg = await this.query.findPackage(owner.id, PackageType.Container, name.image);
-    const version =
-      pkg && (await this.query.findVersion(pkg.id, ref.kind === 'tag' ? ref.tag : ref.digest));
-    const file =
-      version && !version.isInternal ? await this.query.findFile(version.id, MANIFEST_FILE) : null;
-    const blob = file && (await this.query.getBlob(file.blobId));
-    if (!file || !blob)
+    const found = await this.query.findFileByPath(
+      owner.id,
+      PackageType.Container,
+      name.image,
+      ref.kind === 'tag' ? ref.tag : ref.digest,
+      MANIFEST_FILE,
+    );
+    // No internal version holds a manifest.json (the `_blobs` links are named by digest).
+    if (!found)
       throw new OciError(
         OciErrorCode.ManifestUnknown,
         `manifest ${ref.kind === 'tag' ? ref.tag : ref.digest} is not known`,
       );
+    const { file, blob } = found;
     const props =
       (await this.query.getProperties(PropertyRefType.File, [file.id])).get(file.id) ?? {};
     return {
