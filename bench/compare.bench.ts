@@ -44,15 +44,32 @@ function printTable(rows: Row[]): void {
   console.log('ratio: Wharf ÷ reference for rates, reference ÷ Wharf for RSS (> 1 = Wharf better)');
 }
 
-async function npmRows(log: (line: string) => void): Promise<Row[]> {
+async function npmRows(quick: boolean, log: (line: string) => void): Promise<Row[]> {
   // bench/compare-npm.ts (the npm half) exports runNpmComparison(); without it, only OCI runs.
   const file = path.join(__dirname, 'compare-npm.ts');
   if (!existsSync(file)) {
     log('bench/compare-npm.ts is not there: npm comparison skipped');
     return [];
   }
-  const mod = (await import(file)) as { runNpmComparison: () => Promise<Row[]> };
-  return mod.runNpmComparison();
+  const mod = (await import(file)) as {
+    runNpmComparison: (o: { quick: boolean }) => Promise<{
+      rows: Row[];
+      peakRss: Record<string, number>;
+    }>;
+  };
+  const { rows, peakRss } = await mod.runNpmComparison({ quick });
+  const wharf = Object.keys(peakRss).find((k) => /wharf/i.test(k));
+  const reference = Object.keys(peakRss).find((k) => k !== wharf);
+  if (wharf && reference)
+    rows.push({
+      measure: 'server peak RSS, npm loads',
+      reference,
+      referenceValue: peakRss[reference] / 2 ** 20,
+      wharfValue: peakRss[wharf] / 2 ** 20,
+      unit: 'MiB',
+      higherIsBetter: false,
+    });
+  return rows;
 }
 
 async function main(): Promise<void> {
@@ -82,7 +99,7 @@ async function main(): Promise<void> {
     rows.push(...oci.rows);
     notes.push(...oci.notes);
   }
-  if (only !== 'oci') rows.push(...(await npmRows(log)));
+  if (only !== 'oci') rows.push(...(await npmRows(quick, log)));
   printTable(rows);
   for (const n of notes) console.log(`- ${n}`);
   console.log(`load average at end ${load()}`);
