@@ -7,9 +7,12 @@ import { Worker } from 'node:worker_threads';
  * besides sha256 run in worker threads (one per lane, shared by all uploads of the
  * process), in parallel with the main thread's sha256 and I/O.
  *
- * Bytes are copied in batches of {@link BATCH} (the caller's buffers stay the caller's)
- * and at most {@link MAX_IN_FLIGHT} bytes per job wait in a worker: past that the job
- * asks its caller to wait, which backs pressure up to the request body.
+ * Bytes are copied in batches of up to {@link BATCH} into shared memory that every lane
+ * reads (the caller's buffers stay the caller's), and at most {@link MAX_IN_FLIGHT} bytes
+ * per job wait in a worker: past that the job asks its caller to wait, which backs
+ * pressure up to the request body. The shared batches are reused: buffers handed to a
+ * worker that allocates nothing else would wait long for its garbage collector, and a
+ * 512 MiB upload then cost a hundred MiB of resident memory per worker.
  */
 
 export type OffloadedAlgorithm = 'md5' | 'sha1' | 'sha512';
@@ -18,6 +21,9 @@ export type OffloadedAlgorithm = 'md5' | 'sha1' | 'sha512';
 const LANES: OffloadedAlgorithm[][] = [['md5'], ['sha1', 'sha512']];
 const BATCH = 1024 * 1024;
 const MAX_IN_FLIGHT = 8 * BATCH;
+/** Free batches kept for reuse, process-wide. */
+const MAX_FREE_BATCHES = 32;
+const freeBatches: SharedArrayBuffer[] = [];
 
 // Plain JavaScript evaluated as the worker: the same code runs from dist/ and under ts-jest.
 const WORKER_SOURCE = `
@@ -29,8 +35,9 @@ parentPort.on('message', (m) => {
     jobs.set(m.id, m.algorithms.map((a) => [a, createHash(a)]));
   } else if (m.t === 'data') {
     const job = jobs.get(m.id);
-    if (job) for (const [, h] of job) h.update(m.b);
-    parentPort.postMessage({ t: 'ack', id: m.id, n: m.b.byteLength });
+    const bytes = new Uint8Array(m.b, 0, m.n);
+    if (job) for (const [, h] of job) h.update(bytes);
+    parentPort.postMessage({ t: 'ack', id: m.id, n: m.n, s: m.s });
   } else if (m.t === 'end') {
     const job = jobs.get(m.id) || [];
     jobs.delete(m.id);
@@ -44,10 +51,11 @@ parentPort.on('message', (m) => {
 `;
 
 type Reply =
-  { t: 'ack'; id: number; n: number } | { t: 'done'; id: number; d: Record<string, string> };
+  | { t: 'ack'; id: number; n: number; s: number }
+  | { t: 'done'; id: number; d: Record<string, string> };
 
 interface JobHandlers {
-  ack(n: number): void;
+  ack(n: number, seq: number): void;
   done(d: Record<string, string>): void;
   fail(err: Error): void;
 }
@@ -86,7 +94,7 @@ class Lane {
     worker.on('message', (m: Reply) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
-      if (m.t === 'ack') job.ack(m.n);
+      if (m.t === 'ack') job.ack(m.n, m.s);
       else {
         this.jobs.delete(m.id);
         this.unrefWhenIdle();
@@ -120,6 +128,9 @@ export class OffloadedDigests {
   private readonly inFlight: number[];
   private readonly results: Promise<Record<string, string>>[];
   private room?: { resolve: () => void; reject: (err: Error) => void };
+  /** batches posted, by sequence number, with how many lanes have not hashed them yet */
+  private readonly posted = new Map<number, { buffer: SharedArrayBuffer; lanes: number }>();
+  private seq = 0;
   private failure?: Error;
 
   constructor() {
@@ -128,8 +139,9 @@ export class OffloadedDigests {
       (lane, i) =>
         new Promise((resolve, reject) =>
           lane.open(this.id, {
-            ack: (n) => {
+            ack: (n, seq) => {
               this.inFlight[i] -= n;
+              this.release(seq);
               this.wake();
             },
             done: resolve,
@@ -146,9 +158,9 @@ export class OffloadedDigests {
   }
 
   update(chunk: Buffer): void {
+    if (this.batchBytes + chunk.length > BATCH) this.flush();
     this.batch.push(chunk);
     this.batchBytes += chunk.length;
-    if (this.batchBytes >= BATCH) this.flush();
   }
 
   /** A promise to wait on before the next chunk when the workers are behind; undefined when there is room. */
@@ -176,17 +188,32 @@ export class OffloadedDigests {
     const [chunks, size] = [this.batch, this.batchBytes];
     this.batch = [];
     this.batchBytes = 0;
+    // One copy in shared memory, read by every lane; a chunk larger than a batch gets its own.
+    const buffer =
+      size <= BATCH
+        ? (freeBatches.pop() ?? new SharedArrayBuffer(BATCH))
+        : new SharedArrayBuffer(size);
+    const view = new Uint8Array(buffer);
+    let offset = 0;
+    for (const c of chunks) {
+      view.set(c, offset);
+      offset += c.length;
+    }
+    const seq = this.seq++;
+    this.posted.set(seq, { buffer, lanes: this.lanes.length });
     this.lanes.forEach((lane, i) => {
-      // Each lane gets its own copy, transferred (not cloned again) to its thread.
-      const copy = new Uint8Array(size);
-      let offset = 0;
-      for (const c of chunks) {
-        copy.set(c, offset);
-        offset += c.length;
-      }
       this.inFlight[i] += size;
-      lane.post({ t: 'data', id: this.id, b: copy }, [copy.buffer]);
+      lane.post({ t: 'data', id: this.id, s: seq, b: buffer, n: size });
     });
+  }
+
+  /** A lane is done with batch `seq`: once all are, the batch is free for reuse. */
+  private release(seq: number): void {
+    const p = this.posted.get(seq);
+    if (!p || --p.lanes > 0) return;
+    this.posted.delete(seq);
+    if (p.buffer.byteLength === BATCH && freeBatches.length < MAX_FREE_BATCHES)
+      freeBatches.push(p.buffer);
   }
 
   private wake(): void {
