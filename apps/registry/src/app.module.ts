@@ -11,6 +11,7 @@ import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
 import { PypiModule } from '@wharf/registry-pypi';
 import { RubygemsModule } from '@wharf/registry-rubygems';
+import { VagrantModule } from '@wharf/registry-vagrant';
 
 /** Every format's module; registering a format is one line here. */
 export const REGISTRY_MODULES: Type[] = [
@@ -23,6 +24,7 @@ export const REGISTRY_MODULES: Type[] = [
   RubygemsModule,
   CargoModule,
   ComposerModule,
+  VagrantModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
