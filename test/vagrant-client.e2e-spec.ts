@@ -140,4 +140,33 @@ describeIf(client.available, client.missing, 'vagrant client', () => {
     expect(res.out).toMatch(/Successfully added box 'secret' \(v0\.1\.0\) for 'virtualbox'/);
     expect(readFileSync(unpacked('secret', '0.1.0', 'marker.txt'), 'utf8')).toBe('secret');
   });
+
+  it('sends credentials written in the URL with the catalog request only, so the box download is refused', async () => {
+    const box = buildBox({ files: { 'marker.txt': 'url' } });
+    await put('carol', carolToken, 'inurl', '0.2.0', box);
+    const url = new URL(`${t.url}${base('carol')}/inurl`);
+    url.username = 'carol';
+    url.password = carolToken;
+    const res = await sb.run(['box', 'add', '--box-version', '0.2.0', url.toString()]);
+    expect(res.code).not.toBe(0);
+    // The catalog was read (Vagrant knows the provider) and then the box URL got a 401.
+    expect(res.out).toMatch(/Adding box 'inurl' \(v0\.2\.0\) for provider: virtualbox/);
+    expect(res.out).toMatch(/returned error: 401/);
+    expect(res.out).not.toContain(carolToken);
+  });
+
+  it('adds a private box with the token as ?access_token= (VAGRANT_SERVER_ACCESS_TOKEN_BY_URL)', async () => {
+    const box = buildBox({ files: { 'marker.txt': 'query' } });
+    await put('carol', carolToken, 'byquery', '0.3.0', box);
+    const res = await sb.run(
+      ['box', 'add', '--box-version', '0.3.0', `${t.url}${base('carol')}/byquery`],
+      {
+        VAGRANT_SERVER_URL: `${t.url}${base('carol')}`,
+        VAGRANT_CLOUD_TOKEN: carolToken,
+        VAGRANT_SERVER_ACCESS_TOKEN_BY_URL: '1',
+      },
+    );
+    expect(res.code === 0 ? '' : res.out).toBe('');
+    expect(readFileSync(unpacked('byquery', '0.3.0', 'marker.txt'), 'utf8')).toBe('query');
+  });
 });

@@ -1,7 +1,8 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /** How a test box is packed: as `vagrant package` does (gzip'd tar), or another archive bsdtar writes. */
 export type BoxFormat = 'tar.gz' | 'tar' | 'tar.bz2' | 'tar.xz' | 'zip';
@@ -24,6 +25,10 @@ export function buildBox(
     provider?: string;
     info?: Record<string, unknown>;
     files?: Record<string, string>;
+    /** Symbolic links to store, name → target. */
+    symlinks?: Record<string, string>;
+    /** A bsdtar `-s` rewrite of the stored names, kept as written (`-P`): `,^,../,` climbs out. */
+    rename?: string;
     format?: BoxFormat;
   } = {},
 ): Buffer {
@@ -39,9 +44,13 @@ export function buildBox(
       mkdirSync(path.dirname(path.join(dir, 'box', name)), { recursive: true });
       writeFileSync(path.join(dir, 'box', name), text);
     }
+    for (const [name, target] of Object.entries(options.symlinks ?? {}))
+      symlinkSync(target, path.join(dir, 'box', name));
     const out = path.join(dir, 'out.box');
     const flags = BSDTAR_FLAGS[options.format ?? 'tar.gz'];
-    const res = spawnSync('bsdtar', [...flags, out, ...Object.keys(files)], {
+    const rename = options.rename ? ['-P', '-s', options.rename] : [];
+    const names = [...Object.keys(files), ...Object.keys(options.symlinks ?? {})];
+    const res = spawnSync('bsdtar', [...rename, ...flags, out, ...names], {
       cwd: path.join(dir, 'box'),
     });
     if (res.status !== 0) throw new Error(`bsdtar failed: ${res.stderr.toString()}`);
@@ -49,6 +58,27 @@ export function buildBox(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A gzip'd tar whose one file declares and holds `unpacked` zero bytes, in a few KiB:
+ * gzip members may be concatenated, so one member of zeros is repeated. The tar header
+ * comes from Python's tarfile.
+ */
+export function gzipTarBomb(unpacked: number, name = 'box-disk001.vmdk'): Buffer {
+  const header = spawnSync('python3', [
+    '-c',
+    'import sys, tarfile; t = tarfile.TarInfo(sys.argv[1]); t.size = int(sys.argv[2]); sys.stdout.buffer.write(t.tobuf(tarfile.USTAR_FORMAT))',
+    name,
+    String(unpacked),
+  ]);
+  if (header.status !== 0) throw new Error(`python3 failed: ${header.stderr.toString()}`);
+  const chunk = 64 * 1024 * 1024;
+  const zeros = gzipSync(Buffer.alloc(chunk));
+  return Buffer.concat([
+    gzipSync(header.stdout),
+    ...Array.from({ length: Math.ceil(unpacked / chunk) }, () => zeros),
+  ]);
 }
 
 /** Debian's vagrant (`apt-get install vagrant`, which brings bsdtar and curl). */
