@@ -11,6 +11,7 @@ import { composerArchive, libraryEntries } from './support/clients/composer';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
+import { buildBox } from './support/clients/vagrant';
 import {
   coreEtag,
   describeFormatKit,
@@ -351,7 +352,46 @@ const composer: FormatProfile = {
   etag: coreEtag,
 };
 
-for (const profile of [generic, maven, helm, npm, pypi, container, rubygems, cargo, composer])
+const vagrantPut = (owner: string, path: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'vagrant')}/${path}`, body);
+
+const vagrant: FormatProfile = {
+  name: 'vagrant',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_VAGRANT',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const path = `kit-box/1.0.${n}/virtualbox.box`;
+    const bytes = buildBox({ info: { description: `kit ${n}` } });
+    return {
+      upload: vagrantPut(owner, path, bytes),
+      download: `${pkgs(owner, 'vagrant')}/${path}`,
+      bytes,
+      filename: 'virtualbox.box',
+    };
+  },
+  // metadata.json says libvirt; the box is uploaded for virtualbox.
+  async invalidUpload(owner, n) {
+    return vagrantPut(owner, `kit-box/9.0.${n}/virtualbox.box`, buildBox({ provider: 'libvirt' }));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const body = buildBox({ files: { 'big.txt': filler(limit).toString('base64') } });
+    return vagrantPut(owner, `kit-box/9.1.${n}/virtualbox.box`, body);
+  },
+  etag: coreEtag,
+};
+
+for (const profile of [
+  generic,
+  maven,
+  helm,
+  npm,
+  pypi,
+  container,
+  rubygems,
+  cargo,
+  composer,
+  vagrant,
+])
   describeFormatKit(profile);
 
 describeEachBackend('format kit: its leftover check', (backend) => {
