@@ -119,7 +119,7 @@ describeEachBackend('vagrant registry', (backend) => {
         info: { Description: 'ten', homepage: 'https://example.com', author: 'Ann' },
       }),
       '1.10.0-rc.1/virtualbox.box': buildBox({ format: 'tar.bz2' }),
-      // No metadata.json at all: accepted, as Forgejo does (Vagrant 2.3 itself wants one).
+      // A metadata.json naming no provider: accepted, as Forgejo does (Vagrant 2.3 wants one).
       '1.9.0/hyperv.box': buildBox({ provider: 'hyperv', files: { 'metadata.json': '{}' } }),
     };
     for (const [path, body] of Object.entries(boxes)) await put(`multi/${path}`, body).expect(201);
