@@ -158,6 +158,29 @@ const MANIFEST = Buffer.from(
 );
 const manifestHeaders = { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' };
 
+// ---- vagrant ------------------------------------------------------------------------------
+
+const VAGRANT_METADATA: ArchiveEntry = {
+  name: 'metadata.json',
+  body: JSON.stringify({ provider: 'virtualbox' }),
+};
+const VAGRANT_BOX = tgzOf([VAGRANT_METADATA]);
+const vagrantPaths = (v: string, method: string, body?: Promise<Buffer>): Probe[] =>
+  [
+    ['box name', `${enc(v)}/1.0.0/virtualbox.box`, true],
+    ['version', `box/${enc(v)}/virtualbox.box`, false],
+    ['provider file', `box/1.0.0/${enc(v)}`, true],
+    ['provider', `box/1.0.0/${enc(v)}.box`, true],
+  ].map(([position, rest, fileName]) => ({
+    position: position as string,
+    fileName: fileName as boolean,
+    request: (async () => ({
+      method,
+      path: `${pkgs('vagrant')}/${rest as string}`,
+      body: body && (await body),
+    }))(),
+  }));
+
 /**
  * Every route under `/api/packages/:owner/<type>/` and `/v2`, as the router lists them.
  * `*` is Express's wildcard: Maven's repository path, the container image name.
@@ -509,6 +532,39 @@ const ROUTES: Record<string, RouteCase> = {
     noNames: '`gems` is a list of names to look up, never stored',
   },
 
+  // Vagrant: every coordinate is in the path; the box is a tar of any compression or a zip.
+  // Only the tar set runs here: the zip set's "wrong magic" is a gzip'd tar, itself a box;
+  // test/vagrant.e2e-spec.ts runs the rest of the zip set.
+  'GET /api/packages/:owner/vagrant/authenticate': { noNames: 'the token check' },
+  'GET /api/packages/:owner/vagrant/:name': {
+    names: (v) => [at('box name', `${pkgs('vagrant')}/${enc(v)}`, {}, true)],
+  },
+  'GET /api/packages/:owner/vagrant/:name/:version/:file': {
+    names: (v) => vagrantPaths(v, 'GET'),
+  },
+  'PUT /api/packages/:owner/vagrant/:name/:version/:file': {
+    names: (v) => vagrantPaths(v, 'PUT', VAGRANT_BOX),
+    archives: [
+      {
+        kind: 'tar',
+        upload: async (a) => ({
+          method: 'PUT',
+          path: `${pkgs('vagrant')}/box/1.0.0/virtualbox.box`,
+          body: await a.build(VAGRANT_METADATA),
+        }),
+      },
+    ],
+  },
+  'DELETE /api/packages/:owner/vagrant/:name/:version/:file': {
+    names: (v) => vagrantPaths(v, 'DELETE'),
+  },
+  'DELETE /api/packages/:owner/vagrant/:name/:version': {
+    names: (v) => [
+      at('box name', `${pkgs('vagrant')}/${enc(v)}/1.0.0`, { method: 'DELETE' }, true),
+      at('version', `${pkgs('vagrant')}/box/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+
   'GET /v2': { noNames: 'the version check' },
   'GET /v2/token': { noNames: 'the token service: a scope names images, nothing is stored' },
   'POST /v2/token': { noNames: 'the OAuth2 token form: as GET /v2/token' },
@@ -700,6 +756,10 @@ describeEachBackend('hostile corpus', (backend) => {
       await ok({ method: 'GET', path: `${pkgs('pypi')}/files/pkg/1.0.0/pkg-1.0.0.tar.gz` }),
     ).toBe(200);
     expect(await ok({ method: 'GET', path: `${pkgs('helm')}/chart-1.0.0.tgz` })).toBe(200);
+    // Another version than the probes' 1.0.0, so a 409 cannot stand in for a refusal.
+    const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
+    expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
+    expect(await ok({ method: 'GET', path: box })).toBe(200);
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(
