@@ -15,7 +15,8 @@ const common = {
   moduleNameMapper,
 };
 module.exports = {
-  testTimeout: 60000,
+  // Real clients (mvn, gem, R, mono) start slowly on a loaded 2-core machine; a hang still fails.
+  testTimeout: 180000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
