@@ -225,13 +225,6 @@ export class ConanV2Controller {
     await this.receive(req, owner, principal, recipeTarget(p));
   }
 
-  // docs/protocols/conan.md §8: `conan upload --metadata` files (`metadata/…`) are not stored.
-  @Put([`${RREV}/files/*`, `${PREV}/files/*`])
-  @PackageAccess('write')
-  metadataFile(): void {
-    throw RegistryError.invalid('Conan metadata files are not stored by this remote');
-  }
-
   // docs/protocols/conan.md §2: every package of a recipe revision (`conan remove ref#rrev:*`).
   @Delete(`${RREV}/packages`)
   @PackageAccess('write')
@@ -322,6 +315,13 @@ export class ConanV2Controller {
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     await this.receive(req, owner, principal, packageTarget(p));
+  }
+
+  // docs/protocols/conan.md §8: `conan upload --metadata` files (`metadata/…`) are not stored; last, after the single-name file routes.
+  @Put([`${RREV}/files/*`, `${PREV}/files/*`])
+  @PackageAccess('write')
+  metadataFile(): void {
+    throw RegistryError.invalid('Conan metadata files are not stored by this remote');
   }
 
   private async send(
