@@ -18,7 +18,8 @@ import {
 export const INFO_PROPERTY = 'conan.info';
 
 // Conan 2's rule for every part of an exported reference (conans/model/recipe_ref.py
-// `validate_ref`), upper case allowed as Conan 1 and Forgejo allow it.
+// `validate_ref`), upper case allowed as Conan 1 and Forgejo allow it. Conan 1 makes each
+// part a folder of its cache (`data/<name>/<version>/<user>/<channel>`): file-name rules too.
 const REFERENCE_PART = /^[a-zA-Z0-9_][a-zA-Z0-9_+.-]{1,100}$/;
 const REFERENCE_RULE =
   '2 to 101 letters, digits, "_", "+", "." and "-", not starting with "+", "." or "-"';
@@ -28,6 +29,7 @@ export const RECIPE_NAME: NameGrammar = {
   pattern: REFERENCE_PART,
   rule: REFERENCE_RULE,
   maxLength: 101,
+  fileName: true,
 };
 
 export const RECIPE_VERSION: NameGrammar = {
@@ -35,6 +37,7 @@ export const RECIPE_VERSION: NameGrammar = {
   pattern: REFERENCE_PART,
   rule: REFERENCE_RULE,
   maxLength: 101,
+  fileName: true,
 };
 
 // User and channel are at most 51 characters (Conan 1's and Forgejo's bound): with three
@@ -48,6 +51,7 @@ export const RECIPE_USER: NameGrammar = {
   pattern: USER_CHANNEL,
   rule: USER_CHANNEL_RULE,
   maxLength: 51,
+  fileName: true,
 };
 
 export const RECIPE_CHANNEL: NameGrammar = {
@@ -55,9 +59,11 @@ export const RECIPE_CHANNEL: NameGrammar = {
   pattern: USER_CHANNEL,
   rule: USER_CHANNEL_RULE,
   maxLength: 51,
+  fileName: true,
 };
 
-// Revisions are an md5 (32) or a git commit id (40); package ids a sha1 (40).
+// Revisions are an md5 (32) or a git commit id (40); package ids a sha1 (40), and a
+// folder of Conan 1's cache.
 const HASH_LIKE = /^[a-zA-Z0-9]{1,40}$/;
 const HASH_RULE = '1 to 40 letters and digits';
 
@@ -66,6 +72,7 @@ export const RECIPE_REVISION: NameGrammar = {
   pattern: HASH_LIKE,
   rule: HASH_RULE,
   maxLength: 40,
+  fileName: true,
 };
 
 export const PACKAGE_ID: NameGrammar = {
@@ -73,6 +80,7 @@ export const PACKAGE_ID: NameGrammar = {
   pattern: HASH_LIKE,
   rule: HASH_RULE,
   maxLength: 40,
+  fileName: true,
 };
 
 export const PACKAGE_REVISION: NameGrammar = {
@@ -80,6 +88,7 @@ export const PACKAGE_REVISION: NameGrammar = {
   pattern: HASH_LIKE,
   rule: HASH_RULE,
   maxLength: 40,
+  fileName: true,
 };
 
 export const CONANFILE = 'conanfile.py';
