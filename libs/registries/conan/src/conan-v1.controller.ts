@@ -1,30 +1,17 @@
-import {
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  Put,
-  Req,
-  Res,
-  UseFilters,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal } from '@wharf/auth';
+import { CurrentOwner, PackageAccess } from '@wharf/auth';
 import {
-  openUploadBody,
-  PackageDownloadService,
   PackageQueryService,
   PackageType,
   parseJsonDocument,
   readBounded,
   RegistryError,
   serveDocument,
-  serveFile,
   UserEntity,
 } from '@wharf/packages-core';
 import { ConanErrorFilter } from './conan-error.filter';
+import { Params, routePackageRevision, routeRecipe, routeRecipeRevision } from './conan-routes';
 import { ConanIndexService } from './conan-index.service';
 import { buildFileMap } from './conan.documents';
 import {
@@ -35,18 +22,9 @@ import {
   RECIPE_FILES,
   RecipeRef,
 } from './conan.metadata';
-import { ConanService, FileTarget } from './conan.service';
-import {
-  packageTarget,
-  recipeTarget,
-  routePackageRevision,
-  routeRecipe,
-  routeRecipeRevision,
-} from './conan-v2.controller';
+import { ConanService } from './conan.service';
 
-type Params = Record<string, string>;
 const R = 'v1/conans/:name/:version/:user/:channel';
-const FILES = 'v1/files/:name/:version/:user/:channel/:rrev';
 // `{"conanfile.py": 1234, …}` and `{"package_ids": […]}` are small.
 const MAX_JSON_BODY = 64 * 1024;
 
@@ -62,7 +40,6 @@ export class ConanV1Controller {
     private readonly conan: ConanService,
     private readonly index: ConanIndexService,
     private readonly query: PackageQueryService,
-    private readonly downloads: PackageDownloadService,
   ) {}
 
   // docs/protocols/conan.md §4: the recipe snapshot `{file: md5}`.
@@ -79,13 +56,6 @@ export class ConanV1Controller {
       res,
       await this.index.v1FileMap(owner, routeRecipeRevision(p, DEFAULT_REVISION)),
     );
-  }
-
-  // docs/protocols/conan.md §2: the recipe, every revision, with its packages.
-  @Delete(R)
-  @PackageAccess('write')
-  async deleteRecipe(@Param() p: Params, @CurrentOwner() owner: UserEntity): Promise<void> {
-    await this.conan.deleteRecipe(owner, routeRecipe(p));
   }
 
   // docs/protocols/conan.md §4: packages of every recipe revision.
@@ -202,76 +172,6 @@ export class ConanV1Controller {
       res,
       buildFileMap(names.filter((n) => PACKAGE_FILES.has(n)).map((n) => [n, `${base}/${n}`])),
     );
-  }
-
-  // docs/protocols/conan.md §2: the URLs handed out above.
-  @Get(`${FILES}/recipe/:file`)
-  @PackageAccess('read')
-  async recipeFile(
-    @Param() p: Params,
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentOwner() owner: UserEntity,
-  ) {
-    await this.send(req, res, owner, recipeTarget(p));
-  }
-
-  @Put(`${FILES}/recipe/:file`)
-  @HttpCode(201)
-  @PackageAccess('write')
-  async uploadRecipeFile(
-    @Param() p: Params,
-    @Req() req: Request,
-    @CurrentOwner() owner: UserEntity,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<void> {
-    await this.receive(req, owner, principal, recipeTarget(p));
-  }
-
-  @Get(`${FILES}/package/:pkg/:prev/:file`)
-  @PackageAccess('read')
-  async packageFile(
-    @Param() p: Params,
-    @Req() req: Request,
-    @Res() res: Response,
-    @CurrentOwner() owner: UserEntity,
-  ) {
-    await this.send(req, res, owner, packageTarget(p));
-  }
-
-  @Put(`${FILES}/package/:pkg/:prev/:file`)
-  @HttpCode(201)
-  @PackageAccess('write')
-  async uploadPackageFile(
-    @Param() p: Params,
-    @Req() req: Request,
-    @CurrentOwner() owner: UserEntity,
-    @CurrentPrincipal() principal: Principal,
-  ): Promise<void> {
-    await this.receive(req, owner, principal, packageTarget(p));
-  }
-
-  private async send(
-    req: Request,
-    res: Response,
-    owner: UserEntity,
-    target: FileTarget,
-  ): Promise<void> {
-    const { file, blob } = await this.conan.findFile(owner, target);
-    await serveFile(req, res, this.downloads, file, blob, {
-      contentType: 'application/octet-stream',
-      countDownload: true,
-    });
-  }
-
-  private async receive(
-    req: Request,
-    owner: UserEntity,
-    principal: Principal,
-    target: FileTarget,
-  ): Promise<void> {
-    const body = await openUploadBody(req);
-    await this.conan.upload(owner, principal.user.id, target, body.stream, body.declaredSize);
   }
 
   private recipeUrl(owner: UserEntity, ref: RecipeRef & { revision: string }): string {

@@ -20,51 +20,34 @@ import {
   Principal,
 } from '@wharf/auth';
 import {
-  openUploadBody,
   PackageDownloadService,
   RegistryError,
   RegistryErrorCode,
   serveDocument,
-  serveFile,
   UserEntity,
 } from '@wharf/packages-core';
 import { ConanErrorFilter } from './conan-error.filter';
+import {
+  packageTarget,
+  Params,
+  receiveConanFile,
+  recipeTarget,
+  routePackageRevision,
+  routeRecipe,
+  routeRecipeRevision,
+  sendConanFile,
+} from './conan-routes';
 import { ConanIndexService } from './conan-index.service';
 import { ConanTokenService } from './conan-token.service';
-import { FileTarget, ConanService } from './conan.service';
-import {
-  checkFileName,
-  checkRevision,
-  PACKAGE_ID,
-  PACKAGE_REVISION,
-  PackageRevisionRef,
-  RecipeRef,
-  recipeRef,
-  RecipeRevisionRef,
-} from './conan.metadata';
+import { ConanService } from './conan.service';
+import { checkRevision, PACKAGE_ID } from './conan.metadata';
 
-type Params = Record<string, string>;
 const R = 'v2/conans/:name/:version/:user/:channel';
 const RREV = `${R}/revisions/:rrev`;
 const PKG = `${RREV}/packages/:pkg`;
 const PREV = `${PKG}/revisions/:prev`;
-
-/** The recipe of a route, each coordinate through its grammar. */
-export function routeRecipe(p: Params): RecipeRef {
-  return recipeRef(p.name, p.version, p.user, p.channel);
-}
-
-export function routeRecipeRevision(p: Params, revision = p.rrev): RecipeRevisionRef {
-  return { ...routeRecipe(p), revision: checkRevision(revision) };
-}
-
-export function routePackageRevision(p: Params, rrev = p.rrev, prev = p.prev): PackageRevisionRef {
-  return {
-    recipe: routeRecipeRevision(p, rrev),
-    packageId: checkRevision(p.pkg, PACKAGE_ID),
-    revision: checkRevision(prev, PACKAGE_REVISION),
-  };
-}
+// v1's file URLs (`upload_urls`, `download_urls`) name the same coordinates.
+const V1_FILES = 'v1/files/:name/:version/:user/:channel/:rrev';
 
 /**
  * Conan's REST API v2 (docs/protocols/conan.md §2), the only one Conan 2 speaks, and the
@@ -148,8 +131,8 @@ export class ConanV2Controller {
     serveDocument(req, res, await this.index.recipeRevisions(owner, routeRecipe(p), false));
   }
 
-  // docs/protocols/conan.md §2: every revision of the recipe with its packages.
-  @Delete(R)
+  // docs/protocols/conan.md §2: every revision of the recipe with its packages (v1's DELETE too).
+  @Delete([R, 'v1/conans/:name/:version/:user/:channel'])
   @PackageAccess('write')
   async deleteRecipe(@Param() p: Params, @CurrentOwner() owner: UserEntity): Promise<void> {
     await this.conan.deleteRecipe(owner, routeRecipe(p));
@@ -200,8 +183,8 @@ export class ConanV2Controller {
     serveDocument(req, res, await this.index.fileList(owner, routeRecipeRevision(p)));
   }
 
-  // docs/protocols/conan.md §2: one recipe file.
-  @Get(`${RREV}/files/:file`)
+  // docs/protocols/conan.md §2: one recipe file (v2, and v1's URLs).
+  @Get([`${RREV}/files/:file`, `${V1_FILES}/recipe/:file`])
   @PackageAccess('read')
   async recipeFile(
     @Param() p: Params,
@@ -209,11 +192,11 @@ export class ConanV2Controller {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ) {
-    await this.send(req, res, owner, recipeTarget(p));
+    await sendConanFile(req, res, this.downloads, this.conan, owner, recipeTarget(p));
   }
 
   // docs/protocols/conan.md §3: Conan uploads the recipe's files one PUT each, sorted by name.
-  @Put(`${RREV}/files/:file`)
+  @Put([`${RREV}/files/:file`, `${V1_FILES}/recipe/:file`])
   @HttpCode(201)
   @PackageAccess('write')
   async uploadRecipeFile(
@@ -222,7 +205,7 @@ export class ConanV2Controller {
     @CurrentOwner() owner: UserEntity,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    await this.receive(req, owner, principal, recipeTarget(p));
+    await receiveConanFile(req, this.conan, owner, principal, recipeTarget(p));
   }
 
   // docs/protocols/conan.md §2: every package of a recipe revision (`conan remove ref#rrev:*`).
@@ -292,8 +275,8 @@ export class ConanV2Controller {
     serveDocument(req, res, await this.index.fileList(owner, routePackageRevision(p)));
   }
 
-  // docs/protocols/conan.md §2: one package file.
-  @Get(`${PREV}/files/:file`)
+  // docs/protocols/conan.md §2: one package file (v2, and v1's URLs).
+  @Get([`${PREV}/files/:file`, `${V1_FILES}/package/:pkg/:prev/:file`])
   @PackageAccess('read')
   async packageFile(
     @Param() p: Params,
@@ -301,11 +284,11 @@ export class ConanV2Controller {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ) {
-    await this.send(req, res, owner, packageTarget(p));
+    await sendConanFile(req, res, this.downloads, this.conan, owner, packageTarget(p));
   }
 
   // docs/protocols/conan.md §3: Conan uploads conan_package.tgz, conaninfo.txt, then conanmanifest.txt.
-  @Put(`${PREV}/files/:file`)
+  @Put([`${PREV}/files/:file`, `${V1_FILES}/package/:pkg/:prev/:file`])
   @HttpCode(201)
   @PackageAccess('write')
   async uploadPackageFile(
@@ -314,7 +297,7 @@ export class ConanV2Controller {
     @CurrentOwner() owner: UserEntity,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    await this.receive(req, owner, principal, packageTarget(p));
+    await receiveConanFile(req, this.conan, owner, principal, packageTarget(p));
   }
 
   // docs/protocols/conan.md §8: `conan upload --metadata` files (`metadata/…`) are not stored; last, after the single-name file routes.
@@ -322,37 +305,6 @@ export class ConanV2Controller {
   @PackageAccess('write')
   metadataFile(): void {
     throw RegistryError.invalid('Conan metadata files are not stored by this remote');
-  }
-
-  private async send(
-    req: Request,
-    res: Response,
-    owner: UserEntity,
-    target: FileTarget,
-  ): Promise<void> {
-    const { file, blob } = await this.conan.findFile(owner, target);
-    await serveFile(req, res, this.downloads, file, blob, {
-      contentType: 'application/octet-stream',
-      countDownload: true,
-    });
-  }
-
-  private async receive(
-    req: Request,
-    owner: UserEntity,
-    principal: Principal,
-    target: FileTarget,
-  ): Promise<void> {
-    const sha1 = req.headers['x-checksum-sha1'];
-    const body = await openUploadBody(req);
-    await this.conan.upload(
-      owner,
-      principal.user.id,
-      target,
-      body.stream,
-      body.declaredSize,
-      typeof sha1 === 'string' ? sha1 : undefined,
-    );
   }
 
   /** A sign-in route reached without credentials: 401 with the one Basic challenge. */
@@ -363,14 +315,4 @@ export class ConanV2Controller {
       'sign in with user name and password or access token',
     );
   }
-}
-
-export function recipeTarget(p: Params, rrev = p.rrev): FileTarget {
-  const ref = routeRecipeRevision(p, rrev);
-  return { kind: 'recipe', ref, file: checkFileName(p.file, 'recipe') };
-}
-
-export function packageTarget(p: Params, rrev = p.rrev, prev = p.prev): FileTarget {
-  const ref = routePackageRevision(p, rrev, prev);
-  return { kind: 'package', ref, file: checkFileName(p.file, 'package') };
 }
