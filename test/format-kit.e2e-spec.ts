@@ -8,6 +8,7 @@ import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/
 import { describeEachBackend } from './support/backends';
 import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
 import { composerArchive, libraryEntries } from './support/clients/composer';
+import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
@@ -380,6 +381,30 @@ const vagrant: FormatProfile = {
   etag: coreEtag,
 };
 
+const conanFile = (owner: string, version: string, file: string) =>
+  `${pkgs(owner, 'conan')}/v2/conans/kit/${version}/_/_/revisions/${'a'.repeat(32)}/files/${file}`;
+
+const conan: FormatProfile = {
+  name: 'conan',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CONAN',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = await conanTgz([{ name: 'CMakeLists.txt', body: `project(kit${n})` }]);
+    const path = conanFile(owner, `1.0.${n}`, 'conan_export.tgz');
+    return { upload: put(path, bytes), download: path, bytes, filename: 'conan_export.tgz' };
+  },
+  // An export whose entry would be written outside the recipe's folder.
+  async invalidUpload(owner, n) {
+    const bytes = await conanTgz([{ name: '../outside', body: 'x' }]);
+    return put(conanFile(owner, `9.0.${n}`, 'conan_export.tgz'), bytes);
+  },
+  async oversizedUpload(owner, n, limit) {
+    const bytes = await conanTgz([{ name: 'big.bin', body: filler(limit) }]);
+    return put(conanFile(owner, `9.1.${n}`, 'conan_export.tgz'), bytes);
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -391,6 +416,7 @@ for (const profile of [
   cargo,
   composer,
   vagrant,
+  conan,
 ])
   describeFormatKit(profile);
 

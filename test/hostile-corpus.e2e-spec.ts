@@ -181,6 +181,53 @@ const vagrantPaths = (v: string, method: string, body?: Promise<Buffer>): Probe[
     }))(),
   }));
 
+// ---- conan --------------------------------------------------------------------------------
+
+// Every coordinate of a Conan route, with the value the probes keep when another one is probed.
+const CONAN_DEFAULTS: Record<string, string> = {
+  name: 'pkg',
+  version: '1.0',
+  user: 'user',
+  channel: 'chan',
+  rrev: 'a'.repeat(32),
+  pkg: 'b'.repeat(40),
+  prev: 'c'.repeat(32),
+  file: 'conanfile.py',
+};
+const CONAN_RECIPE = '{name}/{version}/{user}/{channel}';
+
+/** `v` in each `{coordinate}` of a Conan path template; every coordinate is a cache folder or file name. */
+const conan = (template: string, method = 'GET', body?: Buffer | string): RouteCase => ({
+  names: (v) =>
+    [...template.matchAll(/\{(\w+)\}/g)].map(([, position]) =>
+      at(
+        position,
+        `${pkgs('conan')}/${template.replace(/\{(\w+)\}/g, (_m, p: string) =>
+          p === position ? enc(v) : CONAN_DEFAULTS[p],
+        )}`,
+        { method, body: body === undefined ? undefined : Buffer.from(body) },
+        true,
+      ),
+    ),
+});
+const CONAN_V2 = `v2/conans/${CONAN_RECIPE}`;
+const CONAN_RREV = `${CONAN_V2}/revisions/{rrev}`;
+const CONAN_PKG = `${CONAN_RREV}/packages/{pkg}`;
+const CONAN_PREV = `${CONAN_PKG}/revisions/{prev}`;
+const CONAN_V1 = `v1/conans/${CONAN_RECIPE}`;
+const CONAN_V1_FILES = `v1/files/${CONAN_RECIPE}/{rrev}`;
+const conanExport = (path: string) => [
+  {
+    kind: 'tar' as const,
+    upload: async (a: HostileArchive): Promise<KitRequest> => ({
+      method: 'PUT',
+      path: `${pkgs('conan')}/${path}`,
+      body: await a.build({ name: 'CMakeLists.txt', body: 'project(pkg)' }),
+    }),
+  },
+];
+const conanDir = (route: string) => `/api/packages/:owner/conan/${route}`;
+
 /**
  * Every route under `/api/packages/:owner/<type>/` and `/v2`, as the router lists them.
  * `*` is Express's wildcard: Maven's repository path, the container image name.
@@ -565,6 +612,114 @@ const ROUTES: Record<string, RouteCase> = {
     ],
   },
 
+  // Conan: every coordinate of every route; the archives a recipe or package carries.
+  'GET /api/packages/:owner/conan/v1/ping': { noNames: 'the capabilities' },
+  'GET /api/packages/:owner/conan/v2/ping': { noNames: 'the capabilities' },
+  'GET /api/packages/:owner/conan/v1/users/authenticate': { noNames: 'the token exchange' },
+  'GET /api/packages/:owner/conan/v2/users/authenticate': { noNames: 'the token exchange' },
+  'GET /api/packages/:owner/conan/v1/users/check_credentials': { noNames: 'the token check' },
+  'GET /api/packages/:owner/conan/v2/users/check_credentials': { noNames: 'the token check' },
+  'GET /api/packages/:owner/conan/v1/conans/search': { noNames: 'search: `q` is a filter' },
+  'GET /api/packages/:owner/conan/v2/conans/search': { noNames: 'search: `q` is a filter' },
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/latest')}`]: conan(
+    `${CONAN_V2}/latest`,
+  ),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions')}`]: conan(
+    `${CONAN_V2}/revisions`,
+  ),
+  [`DELETE ${conanDir('v2/conans/:name/:version/:user/:channel')}`]: conan(CONAN_V2, 'DELETE'),
+  [`DELETE ${conanDir('v1/conans/:name/:version/:user/:channel')}`]: conan(CONAN_V1, 'DELETE'),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/search')}`]: conan(
+    `${CONAN_V2}/search`,
+  ),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/search')}`]: conan(
+    `${CONAN_RREV}/search`,
+  ),
+  [`DELETE ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev')}`]: conan(
+    CONAN_RREV,
+    'DELETE',
+  ),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/files')}`]: conan(
+    `${CONAN_RREV}/files`,
+  ),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/files/:file')}`]: conan(
+    `${CONAN_RREV}/files/{file}`,
+  ),
+  [`GET ${conanDir('v1/files/:name/:version/:user/:channel/:rrev/recipe/:file')}`]: conan(
+    `${CONAN_V1_FILES}/recipe/{file}`,
+  ),
+  [`PUT ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/files/:file')}`]: {
+    ...conan(`${CONAN_RREV}/files/{file}`, 'PUT', 'class Pkg: pass\n'),
+    archives: conanExport(
+      `v2/conans/pkg/1.0/_/_/revisions/${CONAN_DEFAULTS.rrev}/files/conan_export.tgz`,
+    ),
+  },
+  [`PUT ${conanDir('v1/files/:name/:version/:user/:channel/:rrev/recipe/:file')}`]: {
+    ...conan(`${CONAN_V1_FILES}/recipe/{file}`, 'PUT', 'class Pkg: pass\n'),
+    archives: conanExport('v1/files/pkg/1.0/_/_/0/recipe/conan_sources.tgz'),
+  },
+  [`PUT ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/files/*')}`]: {
+    noNames: 'Conan metadata files: every one is refused with 400',
+  },
+  [`PUT ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions/:prev/files/*')}`]:
+    { noNames: 'Conan metadata files: every one is refused with 400' },
+  [`DELETE ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages')}`]: conan(
+    `${CONAN_RREV}/packages`,
+    'DELETE',
+  ),
+  [`DELETE ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg')}`]:
+    conan(CONAN_PKG, 'DELETE'),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/latest')}`]:
+    conan(`${CONAN_PKG}/latest`),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions')}`]:
+    conan(`${CONAN_PKG}/revisions`),
+  [`DELETE ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions/:prev')}`]:
+    conan(CONAN_PREV, 'DELETE'),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions/:prev/files')}`]:
+    conan(`${CONAN_PREV}/files`),
+  [`GET ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions/:prev/files/:file')}`]:
+    conan(`${CONAN_PREV}/files/{file}`),
+  [`GET ${conanDir('v1/files/:name/:version/:user/:channel/:rrev/package/:pkg/:prev/:file')}`]:
+    conan(`${CONAN_V1_FILES}/package/{pkg}/{prev}/{file}`),
+  [`PUT ${conanDir('v2/conans/:name/:version/:user/:channel/revisions/:rrev/packages/:pkg/revisions/:prev/files/:file')}`]:
+    conan(`${CONAN_PREV}/files/{file}`, 'PUT', '[settings]\n'),
+  [`PUT ${conanDir('v1/files/:name/:version/:user/:channel/:rrev/package/:pkg/:prev/:file')}`]:
+    conan(`${CONAN_V1_FILES}/package/{pkg}/{prev}/{file}`, 'PUT', '[settings]\n'),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel')}`]: conan(CONAN_V1),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/search')}`]: conan(
+    `${CONAN_V1}/search`,
+  ),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/digest')}`]: conan(
+    `${CONAN_V1}/digest`,
+  ),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/download_urls')}`]: conan(
+    `${CONAN_V1}/download_urls`,
+  ),
+  [`POST ${conanDir('v1/conans/:name/:version/:user/:channel/upload_urls')}`]: conan(
+    `${CONAN_V1}/upload_urls`,
+    'POST',
+    '{"conanfile.py": 10}',
+  ),
+  [`POST ${conanDir('v1/conans/:name/:version/:user/:channel/packages/delete')}`]: conan(
+    `${CONAN_V1}/packages/delete`,
+    'POST',
+    '{"package_ids": []}',
+  ),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/packages/:pkg')}`]: conan(
+    `${CONAN_V1}/packages/{pkg}`,
+  ),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/packages/:pkg/digest')}`]: conan(
+    `${CONAN_V1}/packages/{pkg}/digest`,
+  ),
+  [`GET ${conanDir('v1/conans/:name/:version/:user/:channel/packages/:pkg/download_urls')}`]: conan(
+    `${CONAN_V1}/packages/{pkg}/download_urls`,
+  ),
+  [`POST ${conanDir('v1/conans/:name/:version/:user/:channel/packages/:pkg/upload_urls')}`]: conan(
+    `${CONAN_V1}/packages/{pkg}/upload_urls`,
+    'POST',
+    '{"conaninfo.txt": 10}',
+  ),
+
   'GET /v2': { noNames: 'the version check' },
   'GET /v2/token': { noNames: 'the token service: a scope names images, nothing is stored' },
   'POST /v2/token': { noNames: 'the OAuth2 token form: as GET /v2/token' },
@@ -757,6 +912,12 @@ describeEachBackend('hostile corpus', (backend) => {
     ).toBe(200);
     expect(await ok({ method: 'GET', path: `${pkgs('helm')}/chart-1.0.0.tgz` })).toBe(200);
     // Another version than the probes' 1.0.0, so a 409 cannot stand in for a refusal.
+    // A recipe revision the Conan probes point at (they keep its coordinates but one).
+    const recipe = `${pkgs('conan')}/${CONAN_V2.replace(/\{(\w+)\}/g, (_m, p: string) => CONAN_DEFAULTS[p])}/revisions/${CONAN_DEFAULTS.rrev}/files/conanfile.py`;
+    expect(await ok({ method: 'PUT', path: recipe, body: Buffer.from('class Pkg: pass\n') })).toBe(
+      201,
+    );
+    expect(await ok({ method: 'GET', path: recipe })).toBe(200);
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);

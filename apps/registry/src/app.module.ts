@@ -4,6 +4,7 @@ import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { CargoModule } from '@wharf/registry-cargo';
 import { ComposerModule } from '@wharf/registry-composer';
+import { ConanModule } from '@wharf/registry-conan';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
 import { HelmModule } from '@wharf/registry-helm';
@@ -25,6 +26,7 @@ export const REGISTRY_MODULES: Type[] = [
   CargoModule,
   ComposerModule,
   VagrantModule,
+  ConanModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

@@ -104,6 +104,18 @@ export class AccessTokenService {
     return { token, user, scopes: decodeScopes(token.scopes) };
   }
 
+  /**
+   * The token with this id and its user when it is still live (not deleted, not expired,
+   * its user still there): for credentials derived from a token (Conan's JWT), which must
+   * stop working when the token is revoked.
+   */
+  async findLive(tokenId: number): Promise<ResolvedToken | null> {
+    const token = await this.db.manager.findOneBy(AccessTokenEntity, { id: tokenId });
+    if (!token || (token.expiresUnix !== null && token.expiresUnix <= nowUnix())) return null;
+    const user = await this.db.manager.findOneBy(UserEntity, { id: token.userId });
+    return user ? { token, user, scopes: decodeScopes(token.scopes) } : null;
+  }
+
   private async touch(token: AccessTokenEntity, now: number): Promise<void> {
     if (token.lastUsedUnix !== null && token.lastUsedUnix > now - TOUCH_INTERVAL_SECONDS) return;
     // Conditional, so concurrent requests on many replicas write once, not each.

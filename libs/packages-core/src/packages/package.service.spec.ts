@@ -258,6 +258,35 @@ for (const backend of BACKENDS) {
       await expectConsistentStorage();
     });
 
+    it('deletes several files in one transaction: all or none, and the versions they empty', async () => {
+      const a = await ctx.packages.createVersionWithFile(pkg('several'), ver('1'), {
+        name: 'a',
+        blob: await stage(randomBytes(31)),
+      });
+      const b = await ctx.packages.createOrAddFile(pkg('several'), ver('1'), {
+        name: 'b',
+        blob: await stage(randomBytes(32)),
+      });
+      const c = await ctx.packages.createVersionWithFile(pkg('several'), ver('2'), {
+        name: 'c',
+        blob: await stage(randomBytes(33)),
+      });
+      // One id already gone: nothing is deleted.
+      await expect(
+        ctx.packages.deleteFiles([a.file.id, a.file.id + 100_000]),
+      ).rejects.toMatchObject({
+        code: RegistryErrorCode.NotFound,
+      });
+      expect(await ctx.query.listFiles(a.version.id)).toHaveLength(2);
+      await ctx.packages.deleteFiles([a.file.id, c.file.id]);
+      expect(await ctx.query.findVersion(a.package.id, '1')).not.toBeNull(); // b is left
+      expect(await ctx.query.findVersion(a.package.id, '2')).toBeNull();
+      expect(await ctx.db.manager.existsBy(PackageBlobEntity, { id: c.file.blobId })).toBe(false);
+      await ctx.packages.deleteFiles([b.file.id]);
+      expect(await ctx.query.findVersion(a.package.id, '1')).toBeNull();
+      await expectConsistentStorage();
+    });
+
     it('the cleanup job removes abandoned staging objects, unreferenced blobs and empty packages', async () => {
       // A process that died after staging: the row and object exist, nothing committed.
       const abandoned = await stage(randomBytes(1000));

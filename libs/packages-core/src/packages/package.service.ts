@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import {
   Database,
   isForeignKeyViolation,
@@ -28,6 +28,7 @@ import {
   packageOfRef,
   setPropertyIn,
 } from './package-rows';
+import { IN_LIST_CHUNK } from './package-query.service';
 import { PublishOptions, PublishResult } from './publish-transaction';
 
 export type { PublishOptions, PublishResult, PublishTransaction } from './publish-transaction';
@@ -120,20 +121,40 @@ export class PackageService {
 
   /** Deletes a file; the version goes too when it was its last file, if `dropEmptyVersion`. */
   async deleteFile(fileId: number, dropEmptyVersion = true): Promise<void> {
+    await this.deleteFiles([fileId], dropEmptyVersion);
+  }
+
+  /**
+   * Deletes several files in one transaction (all or none: a Conan revision with its
+   * packages); each version left without files goes too, if `dropEmptyVersion`. 404 when
+   * one of them is gone.
+   */
+  async deleteFiles(fileIds: number[], dropEmptyVersion = true): Promise<void> {
     const blobIds = await this.write(async (em, changed) => {
-      const file = await em.findOneBy(PackageFileEntity, { id: fileId });
-      if (!file) throw RegistryError.notFound('file not found');
-      const pkg = await packageOfRef(em, PropertyRefType.File, file.id);
-      if (pkg) changed.package(pkg);
-      await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: file.id });
-      await em.delete(PackageFileEntity, { id: file.id });
-      if (
-        dropEmptyVersion &&
-        (await em.countBy(PackageFileEntity, { versionId: file.versionId })) === 0
-      ) {
-        await deleteVersionRows(em, [file.versionId]);
+      const ids = [...new Set(fileIds)];
+      const files: PackageFileEntity[] = [];
+      for (let i = 0; i < ids.length; i += IN_LIST_CHUNK)
+        files.push(
+          ...(await em.findBy(PackageFileEntity, { id: In(ids.slice(i, i + IN_LIST_CHUNK)) })),
+        );
+      if (files.length !== ids.length) throw RegistryError.notFound('file not found');
+      const versionIds = [...new Set(files.map((f) => f.versionId))];
+      for (const versionId of versionIds) {
+        const pkg = await packageOfRef(em, PropertyRefType.Version, versionId);
+        if (pkg) changed.package(pkg);
       }
-      return [file.blobId];
+      for (let i = 0; i < ids.length; i += IN_LIST_CHUNK) {
+        const chunk = ids.slice(i, i + IN_LIST_CHUNK);
+        await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: In(chunk) });
+        await em.delete(PackageFileEntity, { id: In(chunk) });
+      }
+      if (dropEmptyVersion) {
+        const emptied: number[] = [];
+        for (const versionId of versionIds)
+          if ((await em.countBy(PackageFileEntity, { versionId })) === 0) emptied.push(versionId);
+        if (emptied.length) await deleteVersionRows(em, emptied);
+      }
+      return files.map((f) => f.blobId);
     });
     await this.removeUnreferencedBlobs(blobIds);
   }
