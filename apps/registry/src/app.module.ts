@@ -3,6 +3,7 @@ import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { CargoModule } from '@wharf/registry-cargo';
+import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
@@ -25,6 +26,7 @@ export const REGISTRY_MODULES: Type[] = [
   CargoModule,
   ComposerModule,
   VagrantModule,
+  ChefModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
