@@ -3,7 +3,8 @@ import { constants, createHash, KeyObject, privateEncrypt, sign } from 'node:cry
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
+import * as tar from 'tar-stream';
 import { gemTar } from './rubygems';
 
 /**
@@ -210,4 +211,28 @@ export function knifeShare(
       'Content-Type': contentType,
     },
   };
+}
+
+/**
+ * A decompression bomb: a valid cookbook whose second entry is `unpacked` bytes of zeros,
+ * gzip'd at level 9 (about 1/1000 of that), built as a stream so the test holds only the
+ * compressed bytes.
+ */
+export async function bombCookbook(unpacked: number): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name: 'bomb/metadata.json' }, metadataJson({ name: 'bomb', version: '1.0.0' }));
+  const entry = pack.entry({ name: 'bomb/zeros', size: unpacked });
+  const gz = pack.pipe(createGzip({ level: 9 }));
+  const chunks: Buffer[] = [];
+  gz.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve, reject) => gz.on('end', resolve).on('error', reject));
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let left = unpacked; left > 0; left -= zeros.length) {
+    const chunk = left >= zeros.length ? zeros : zeros.subarray(0, left);
+    if (!entry.write(chunk)) await new Promise<void>((r) => entry.once('drain', () => r()));
+  }
+  await new Promise<void>((r) => entry.end(() => r()));
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
 }

@@ -62,7 +62,7 @@ export interface CookbookLimits {
 
 export const DEFAULT_COOKBOOK_LIMITS: CookbookLimits = {
   maxMetadataJson: 4 * 1024 * 1024,
-  maxUnpacked: 1024 * 1024 * 1024,
+  maxUnpacked: 512 * 1024 * 1024,
 };
 
 /** The stored file name: `{version}.tar.gz`, as Forgejo names it. */
