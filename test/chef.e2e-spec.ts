@@ -45,7 +45,7 @@ describeEachBackend('chef registry', (backend) => {
     const { headers, body } = knifeShare(path, user, key, tarball, 'cb.tgz');
     return request(t.url).post(path).set(headers).send(body);
   };
-  /** A request signed as Chef::HTTP::Authenticator signs it (1.3 by default, API version 2). */
+  /** A request signed as Chef::HTTP::Authenticator signs it (protocol 1.1 by default, 1.3 under FIPS; API version 2). */
   const signed = (
     method: 'get' | 'delete',
     path: string,
@@ -59,7 +59,7 @@ describeEachBackend('chef registry', (backend) => {
           path: path.split('?')[0],
           userId: opts.user ?? 'alice',
           key: opts.key ?? aliceKey,
-          version: opts.version ?? '1.3',
+          version: opts.version ?? '1.1',
           timestamp: opts.timestamp,
           serverApiVersion: '2',
         }),
