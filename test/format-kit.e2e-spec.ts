@@ -7,6 +7,7 @@ import * as tar from 'tar-stream';
 import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
 import { describeEachBackend } from './support/backends';
 import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
+import { craftedCookbook, knifeCookbook, shareBody } from './support/clients/chef';
 import { composerArchive, libraryEntries } from './support/clients/composer';
 import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
@@ -405,6 +406,37 @@ const conan: FormatProfile = {
   etag: coreEtag,
 };
 
+// `knife supermarket share`'s form; the kit signs in with Basic or a token, which Chef routes take too.
+const chefShare = (owner: string, tarball: Buffer): KitRequest => {
+  const { body, contentType } = shareBody(tarball, 'kit-cb.tgz');
+  const path = `${pkgs(owner, 'chef')}/api/v1/cookbooks`;
+  return { method: 'POST', path, body, headers: { 'Content-Type': contentType } };
+};
+
+const chef: FormatProfile = {
+  name: 'chef',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CHEF',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = knifeCookbook({ name: 'kit-cb', version: `1.0.${n}` });
+    return {
+      upload: chefShare(owner, bytes),
+      download: `${pkgs(owner, 'chef')}/api/v1/cookbooks/kit-cb/versions/1.0.${n}/download`,
+      bytes,
+      filename: `1.0.${n}.tar.gz`,
+    };
+  },
+  // A cookbook without metadata.json (metadata.rb only).
+  async invalidUpload(owner) {
+    return chefShare(owner, await craftedCookbook([{ name: 'kit-cb/metadata.rb', body: 'x' }]));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const files = { 'files/big.bin': filler(limit) };
+    return chefShare(owner, knifeCookbook({ name: 'kit-cb', version: `9.1.${n}`, files }));
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -417,6 +449,7 @@ for (const profile of [
   composer,
   vagrant,
   conan,
+  chef,
 ])
   describeFormatKit(profile);
 

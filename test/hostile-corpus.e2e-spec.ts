@@ -227,6 +227,25 @@ const conanExport = (path: string) => [
   },
 ];
 const conanDir = (route: string) => `/api/packages/:owner/conan/${route}`;
+// ---- chef ---------------------------------------------------------------------------------
+
+const cookbookJson = (name: string, version: string): ArchiveEntry => ({
+  name: 'cb/metadata.json',
+  body: JSON.stringify({ name, version }),
+});
+/** `knife supermarket share`'s form: the cookbook in the `tarball` part. */
+const chefShare = async (tarball: Promise<Buffer>): Promise<KitRequest> => {
+  const form = multipart({}, { field: 'tarball', filename: 'cb.tgz', content: await tarball });
+  const headers = { 'Content-Type': form.contentType };
+  return { method: 'POST', path: `${pkgs('chef')}/api/v1/cookbooks`, body: form.body, headers };
+};
+const cookbooks = `${pkgs('chef')}/api/v1/cookbooks`;
+const chefVersion =
+  (rest: string, method = 'GET') =>
+  (v: string) => [
+    at('cookbook name', `${cookbooks}/${enc(v)}/versions/1.0.0${rest}`, { method }),
+    at('version', `${cookbooks}/cb/versions/${enc(v)}${rest}`, { method }),
+  ];
 
 /**
  * Every route under `/api/packages/:owner/<type>/` and `/v2`, as the router lists them.
@@ -719,6 +738,31 @@ const ROUTES: Record<string, RouteCase> = {
     'POST',
     '{"conaninfo.txt": 10}',
   ),
+  'GET /api/packages/:owner/chef/api/v1/universe': { noNames: "the owner's whole universe" },
+  'GET /api/packages/:owner/chef/api/v1/search': { noNames: 'search: `q` is a filter' },
+  'GET /api/packages/:owner/chef/api/v1/cookbooks': { noNames: "the owner's cookbook list" },
+  'POST /api/packages/:owner/chef/api/v1/cookbooks': {
+    names: (v) => [
+      { position: 'metadata.json name', request: chefShare(tgzOf([cookbookJson(v, '1.0.0')])) },
+      { position: 'metadata.json version', request: chefShare(tgzOf([cookbookJson('cb', v)])) },
+    ],
+    archives: [{ kind: 'tar', upload: (a) => chefShare(a.build(cookbookJson('cb', '1.0.0'))) }],
+  },
+  'GET /api/packages/:owner/chef/api/v1/cookbooks/:name': {
+    names: (v) => [at('cookbook name', `${cookbooks}/${enc(v)}`)],
+  },
+  'DELETE /api/packages/:owner/chef/api/v1/cookbooks/:name': {
+    names: (v) => [at('cookbook name', `${cookbooks}/${enc(v)}`, { method: 'DELETE' })],
+  },
+  'GET /api/packages/:owner/chef/api/v1/cookbooks/:name/versions/:version': {
+    names: chefVersion(''),
+  },
+  'DELETE /api/packages/:owner/chef/api/v1/cookbooks/:name/versions/:version': {
+    names: chefVersion('', 'DELETE'),
+  },
+  'GET /api/packages/:owner/chef/api/v1/cookbooks/:name/versions/:version/download': {
+    names: chefVersion('/download'),
+  },
 
   'GET /v2': { noNames: 'the version check' },
   'GET /v2/token': { noNames: 'the token service: a scope names images, nothing is stored' },
@@ -921,6 +965,7 @@ describeEachBackend('hostile corpus', (backend) => {
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);
+    expect(await ok(chefShare(tgzOf([cookbookJson('cb', '0.1.0')])))).toBe(201);
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(

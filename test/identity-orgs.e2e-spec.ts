@@ -220,6 +220,7 @@ describeEachBackend('identity: organizations and packages API', (backend) => {
           'DELETE /api/v1/admin/users/{username}',
           'DELETE /api/v1/orgs/{org}',
           'DELETE /api/v1/orgs/{org}/members/{username}',
+          'DELETE /api/v1/user/chef/key',
           'DELETE /api/v1/packages/{owner}/{type}/{name}/{version}',
           'DELETE /api/v1/users/{username}/tokens/{token}',
           'GET /api/v1/admin/users',
@@ -234,8 +235,10 @@ describeEachBackend('identity: organizations and packages API', (backend) => {
           'PATCH /api/v1/orgs/{org}',
           'POST /api/v1/admin/users',
           'POST /api/v1/orgs',
+          'POST /api/v1/user/chef/key',
           'POST /api/v1/users/{username}/tokens',
           'PUT /api/v1/orgs/{org}/members/{username}',
+          'PUT /api/v1/user/chef/key',
         ].sort(),
       );
       // Forgejo's operation ids, so clients generated from its spec find the same names

@@ -3,6 +3,7 @@ import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
 import { CargoModule } from '@wharf/registry-cargo';
+import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { ContainerModule } from '@wharf/registry-container';
@@ -27,6 +28,7 @@ export const REGISTRY_MODULES: Type[] = [
   ComposerModule,
   VagrantModule,
   ConanModule,
+  ChefModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

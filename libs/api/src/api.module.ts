@@ -4,12 +4,14 @@ import { ApiNotFoundController } from './controllers/not-found.controller';
 import { OrgsController } from './controllers/orgs.controller';
 import { PackagesController } from './controllers/packages.controller';
 import { TokensController } from './controllers/tokens.controller';
+import { UserChefKeyController } from './controllers/user-chef-key.controller';
 import { UserController } from './controllers/user.controller';
 import { JsonBodyMiddleware } from './http/json-body.middleware';
 
 const CONTROLLERS = [
   AdminUsersController,
   UserController,
+  UserChefKeyController,
   TokensController,
   OrgsController,
   PackagesController,

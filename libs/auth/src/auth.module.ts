@@ -4,6 +4,7 @@ import { PackageAccessService } from './access/package-access.service';
 import { SignedInGuard } from './access/signed-in.guard';
 import { AdminBootstrapService } from './bootstrap/admin-bootstrap.service';
 import { AuthenticationService } from './credentials/authentication.service';
+import { ChefKeyService } from './keys/chef-key.service';
 import { CredentialCache } from './credentials/credential-cache';
 import { CredentialResolverRegistry } from './credentials/credential-resolver';
 import { OwnerCache } from './owners/owner-cache';
@@ -26,6 +27,7 @@ const EXPORTED = [
   SignedInGuard,
   CredentialCache,
   OwnerCache,
+  ChefKeyService,
 ];
 
 /**

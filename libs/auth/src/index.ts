@@ -12,6 +12,7 @@ export * from './credentials/credential-cache';
 export * from './credentials/credential-resolver';
 export * from './credentials/run-passport-strategy';
 export { invalidCredentials } from './credentials/strategies';
+export * from './keys/chef-key.service';
 export * from './owners/organization.service';
 export * from './owners/owner-cache';
 export * from './owners/owner-name';

@@ -95,3 +95,10 @@ export class ApiPackageFile {
 export class ApiErrorBody {
   @ApiProperty() message: string;
 }
+
+export class ApiChefPrivateKey {
+  @ApiProperty({
+    description: 'PKCS#1 PEM private key for knife (`client_key`): shown once, never stored',
+  })
+  private_key: string;
+}

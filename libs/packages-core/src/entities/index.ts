@@ -9,6 +9,7 @@ import { PackageFileEntity } from './package-file.entity';
 import { PackagePropertyEntity } from './package-property.entity';
 import { PackageVersionEntity } from './package-version.entity';
 import { PackageEntity } from './package.entity';
+import { UserSettingEntity } from './user-setting.entity';
 import { UserEntity } from './user.entity';
 
 export * from './access-token.entity';
@@ -23,6 +24,7 @@ export * from './package-file.entity';
 export * from './package-property.entity';
 export * from './package-version.entity';
 export * from './package.entity';
+export * from './user-setting.entity';
 export * from './user.entity';
 
 export const ENTITIES = [
@@ -38,4 +40,5 @@ export const ENTITIES = [
   AppSettingEntity,
   LoginAttemptEntity,
   DocumentGenerationEntity,
+  UserSettingEntity,
 ];

@@ -9,6 +9,8 @@ export interface UploadBody {
   stream: Readable;
   /** Content-Length of a raw body; unknown for a multipart part. */
   declaredSize?: number;
+  /** The form field of a multipart part (Chef's `tarball`); undefined for a raw body. */
+  field?: string;
 }
 
 const FORM_TYPES = /^\s*(multipart\/form-data|application\/x-www-form-urlencoded)\b/i;
@@ -56,9 +58,9 @@ function firstFilePart(req: Request): Promise<UploadBody> {
       return;
     }
     let found = false;
-    parser.on('file', (_field, stream) => {
+    parser.on('file', (field, stream) => {
       found = true;
-      resolve({ stream });
+      resolve({ stream, field });
     });
     parser.on('close', () => {
       if (!found) reject(RegistryError.invalid('invalid multipart body: it has no file part'));
