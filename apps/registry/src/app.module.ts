@@ -6,6 +6,7 @@ import { CargoModule } from '@wharf/registry-cargo';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
+import { GoModule } from '@wharf/registry-go';
 import { HelmModule } from '@wharf/registry-helm';
 import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
@@ -25,6 +26,7 @@ export const REGISTRY_MODULES: Type[] = [
   CargoModule,
   ComposerModule,
   VagrantModule,
+  GoModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
