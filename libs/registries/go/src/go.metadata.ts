@@ -52,7 +52,8 @@ export function moduleProblem(path: string): string | undefined {
   const first = elements[0];
   if (!first) return 'it starts with a slash';
   if (first.startsWith('-')) return 'its first element starts with a dash';
-  if (!first.includes('.')) return `its first element "${first}" has no dot (it must be a host name)`;
+  if (!first.includes('.'))
+    return `its first element "${first}" has no dot (it must be a host name)`;
   if (!/^[a-z0-9.-]+$/.test(first))
     return `its first element "${first}" may only hold lower-case letters, digits, '-' and '.'`;
   for (const element of elements) {
@@ -142,7 +143,8 @@ export function escapeModuleText(plain: string): string {
 }
 
 // vX.Y.Z-yyyymmddhhmmss-abcdefabcdef, vX.Y.Z-pre.0.yyyymmddhhmmss-…, vX.Y.(Z+1)-0.yyyymmddhhmmss-…
-const PSEUDO = /^v[0-9]+\.[0-9]+\.[0-9]+-(?:.+\.)?(?:0\.)?[0-9]{14}-[A-Za-z0-9]+(?:\+incompatible)?$/;
+const PSEUDO =
+  /^v[0-9]+\.[0-9]+\.[0-9]+-(?:.+\.)?(?:0\.)?[0-9]{14}-[A-Za-z0-9]+(?:\+incompatible)?$/;
 
 /** A pseudo-version (go.dev/ref/mod "Pseudo-versions"): a commit, not a tagged release. */
 export function isPseudoVersion(version: string): boolean {

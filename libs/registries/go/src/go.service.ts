@@ -171,7 +171,14 @@ export class GoService {
   }
 
   private key(owner: UserEntity, path: string, variant: string) {
-    return { ownerId: owner.id, type: PackageType.Go, scope: path.toLowerCase(), variant };
+    // The scope is the package's (lower case, bumped by every write); the exact spelling is
+    // part of the variant, since only that spelling is served.
+    return {
+      ownerId: owner.id,
+      type: PackageType.Go,
+      scope: path.toLowerCase(),
+      variant: `${variant}:${path}`,
+    };
   }
 
   /** The module's versions, oldest first, in one query after the package's. Exact case only: the go command escapes it. */
