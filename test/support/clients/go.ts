@@ -140,6 +140,6 @@ export function greeterModule(module: string, greeting: string): Record<string, 
   return {
     'go.mod': `module ${module}\n\ngo 1.19\n`,
     'greet/greet.go': `package greet\n\n// Hello greets who.\nfunc Hello(who string) string { return "${greeting}, " + who }\n`,
-    'LICENSE': 'MIT\n',
+    LICENSE: 'MIT\n',
   };
 }
