@@ -181,6 +181,13 @@ const vagrantPaths = (v: string, method: string, body?: Promise<Buffer>): Probe[
     }))(),
   }));
 
+// ---- go -----------------------------------------------------------------------------------
+
+const GO_MOD: ArchiveEntry = {
+  name: 'hostile.example/mod@v1.0.0/go.mod',
+  body: 'module hostile.example/mod\n',
+};
+
 /**
  * Every route under `/api/packages/:owner/<type>/` and `/v2`, as the router lists them.
  * `*` is Express's wildcard: Maven's repository path, the container image name.
@@ -562,6 +569,29 @@ const ROUTES: Record<string, RouteCase> = {
     names: (v) => [
       at('box name', `${pkgs('vagrant')}/${enc(v)}/1.0.0`, { method: 'DELETE' }, true),
       at('version', `${pkgs('vagrant')}/box/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+
+  // The GOPROXY paths are one wildcard route: a module path (with its slashes) and a version.
+  'PUT /api/packages/:owner/go/upload': {
+    names: (v) => [at('module path (?module=)', `${pkgs('go')}/upload?module=${enc(v)}`, put('x'))],
+    archives: [
+      {
+        kind: 'zip',
+        upload: async (a) => ({
+          method: 'PUT',
+          path: `${pkgs('go')}/upload`,
+          body: await a.build(GO_MOD),
+        }),
+      },
+    ],
+  },
+  'GET /api/packages/:owner/go/*': {
+    names: (v) => [
+      at('module path', `${pkgs('go')}/${enc(v)}/@v/list`),
+      at('module path', `${pkgs('go')}/example.com/${enc(v)}/@latest`),
+      at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.info`),
+      at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.zip`),
     ],
   },
 
