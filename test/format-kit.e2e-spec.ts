@@ -437,6 +437,43 @@ const chef: FormatProfile = {
   etag: coreEtag,
 };
 
+const goZip = (module: string, version: string, entries: { name: string; text: string }[]) =>
+  composerArchive(entries.map((e) => ({ name: `${module}@${version}/${e.name}`, text: e.text })));
+
+const go: FormatProfile = {
+  name: 'go',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_GO',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = goZip('kit.example/mod', `v1.0.${n}`, [
+      { name: 'go.mod', text: 'module kit.example/mod\n' },
+      { name: 'kit.go', text: `package kit\n\nconst N = ${n}\n` },
+    ]);
+    return {
+      upload: put(`${pkgs(owner, 'go')}/upload`, bytes),
+      download: `${pkgs(owner, 'go')}/kit.example/mod/@v/v1.0.${n}.zip`,
+      bytes,
+      filename: `v1.0.${n}.zip`,
+    };
+  },
+  // The go.mod names another module than the zip's entries.
+  async invalidUpload(owner, n) {
+    const body = goZip('kit.example/mod', `v0.8.${n}`, [
+      { name: 'go.mod', text: 'module kit.example/other\n' },
+    ]);
+    return put(`${pkgs(owner, 'go')}/upload`, body);
+  },
+  async oversizedUpload(owner, n, limit) {
+    const text = filler(2 * limit).toString('base64');
+    const body = goZip('kit.example/mod', `v0.9.${n}`, [
+      { name: 'go.mod', text: 'module kit.example/mod\n' },
+      { name: 'big.txt', text },
+    ]);
+    return put(`${pkgs(owner, 'go')}/upload`, body);
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -450,6 +487,7 @@ for (const profile of [
   vagrant,
   conan,
   chef,
+  go,
 ])
   describeFormatKit(profile);
 

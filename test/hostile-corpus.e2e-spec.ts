@@ -246,6 +246,12 @@ const chefVersion =
     at('cookbook name', `${cookbooks}/${enc(v)}/versions/1.0.0${rest}`, { method }),
     at('version', `${cookbooks}/cb/versions/${enc(v)}${rest}`, { method }),
   ];
+// ---- go -----------------------------------------------------------------------------------
+
+const GO_MOD: ArchiveEntry = {
+  name: 'hostile.example/mod@v1.0.0/go.mod',
+  body: 'module hostile.example/mod\n',
+};
 
 /**
  * Every route under `/api/packages/:owner/<type>/` and `/v2`, as the router lists them.
@@ -762,6 +768,28 @@ const ROUTES: Record<string, RouteCase> = {
   },
   'GET /api/packages/:owner/chef/api/v1/cookbooks/:name/versions/:version/download': {
     names: chefVersion('/download'),
+  },
+  // The GOPROXY paths are one wildcard route: a module path (with its slashes) and a version.
+  'PUT /api/packages/:owner/go/upload': {
+    names: (v) => [at('module path (?module=)', `${pkgs('go')}/upload?module=${enc(v)}`, put('x'))],
+    archives: [
+      {
+        kind: 'zip',
+        upload: async (a) => ({
+          method: 'PUT',
+          path: `${pkgs('go')}/upload`,
+          body: await a.build(GO_MOD),
+        }),
+      },
+    ],
+  },
+  'GET /api/packages/:owner/go/*': {
+    names: (v) => [
+      at('module path', `${pkgs('go')}/${enc(v)}/@v/list`),
+      at('module path', `${pkgs('go')}/example.com/${enc(v)}/@latest`),
+      at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.info`),
+      at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.zip`),
+    ],
   },
 
   'GET /v2': { noNames: 'the version check' },

@@ -8,6 +8,7 @@ import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
+import { GoModule } from '@wharf/registry-go';
 import { HelmModule } from '@wharf/registry-helm';
 import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
@@ -29,6 +30,7 @@ export const REGISTRY_MODULES: Type[] = [
   VagrantModule,
   ConanModule,
   ChefModule,
+  GoModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
