@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
 import { findHelm } from './support/clients/helm';
-import { isHook, K8sObject, render } from './support/clients/helm-release';
+import { isHook, K8sObject, render, RenderedRelease } from './support/clients/helm-release';
 
 /**
  * The Helm chart, rendered by the real helm (3.17) and read as a cluster would: every
@@ -614,5 +614,67 @@ describeIf(!!helm.bin, helm.missing, 'helm chart helm/wharf: rendering', () => {
       readFileSync(path.join(CHART, 'files/helm-test.js'), 'utf8'),
     );
     expect(byKind(rendered('--set', 'tests.enabled=false'), 'Pod', true)).toHaveLength(0);
+  });
+});
+
+describeIf(!!helm.bin, helm.missing, 'helm chart helm/wharf: the README’s first example', () => {
+  const readme = readFileSync(path.join(CHART, 'README.md'), 'utf8');
+  const install = readme.slice(readme.indexOf('## Install'));
+  const script = /```sh\n([\s\S]*?)```/.exec(install)![1];
+
+  /** The Secrets the example's kubectl commands create: name → keys. */
+  function createdSecrets(): Record<string, Record<string, string>> {
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const line of script.split('\n')) {
+      const generic = /^kubectl create secret generic (\S+)\s+(.*)$/.exec(line);
+      if (generic)
+        secrets[generic[1]] = Object.fromEntries(
+          [...generic[2].matchAll(/--from-literal=([\w.-]+)=/g)].map((m) => [m[1], 'x'.repeat(40)]),
+        );
+      const tls = /^kubectl create secret tls (\S+)/.exec(line);
+      if (tls) secrets[tls[1]] = { 'tls.crt': 'cert', 'tls.key': 'key' };
+    }
+    return secrets;
+  }
+
+  it('creates every Secret its values make the pods and the ingress read, and renders valid objects', () => {
+    const values = /<<'VALUES'\n([\s\S]*?)\nVALUES/.exec(script)![1];
+    const file = path.join(
+      mkdtempSync(path.join(os.tmpdir(), 'wharf-readme-')),
+      'wharf-values.yaml',
+    );
+    writeFileSync(file, values);
+    expect(script).toContain('helm install wharf ./helm/wharf -f wharf-values.yaml');
+    const objs = rendered('-f', file);
+    const secrets = createdSecrets();
+    // resolving the server's environment fails as the kubelet would (CreateContainerConfigError)
+    const env = new RenderedRelease(objs, secrets).container('Deployment').env;
+    expect(env).toMatchObject({
+      REGISTRY_ADMIN_USERNAME: 'admin',
+      REGISTRY_BASE_URL: 'https://registry.example.com',
+      REGISTRY_STORAGE: 's3',
+    });
+    for (const name of [
+      'REGISTRY_DB_PASSWORD',
+      'REGISTRY_S3_ACCESS_KEY',
+      'REGISTRY_S3_SECRET_KEY',
+      'REGISTRY_SECRET',
+      'REGISTRY_ADMIN_PASSWORD',
+    ])
+      expect(env[name]).toBeDefined();
+    for (const tls of one(objs, 'Ingress').spec.tls)
+      expect(secrets).toHaveProperty([tls.secretName]);
+    expect(validate(objs).code).toBe(0);
+  });
+
+  it('lists the prerequisites and the connection budget', () => {
+    for (const needed of [
+      'utf8mb4',
+      'ingress controller',
+      'metrics-server',
+      'TLS certificate',
+      'max_connections',
+    ])
+      expect(readme).toContain(needed);
   });
 });

@@ -20,7 +20,6 @@ import { findHelm } from './helm';
 
 const REPO = path.resolve(__dirname, '../../..');
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type K8sObject = Record<string, any>;
 
 export function render(
