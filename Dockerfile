@@ -25,7 +25,8 @@ RUN groupadd --system --gid 10001 wharf && useradd --system --uid 10001 --gid wh
     && mkdir -p /data && chown wharf:wharf /data
 USER 10001:10001
 VOLUME ["/data"]
-EXPOSE 3000
+# 3000: the registry; 9090: /metrics and /readyz when REGISTRY_METRICS_PORT=9090 (as the Helm chart sets it)
+EXPOSE 3000 9090
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # `node dist/apps/registry/main.js migrate` runs the migrations as a one-off job

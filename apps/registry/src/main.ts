@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
 import { ADMIN_USAGE, CliUsageError, runAdminCli } from '@wharf/auth';
 import {
@@ -6,6 +7,7 @@ import {
   ConfigError,
   loadConfig,
   runMigrations,
+  startOpsListener,
 } from '@wharf/packages-core';
 import { createApp } from './bootstrap';
 
@@ -32,11 +34,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const app = await createApp(config);
+  let opsListener: Server | undefined;
   // Graceful shutdown: stop accepting, let in-flight requests finish, close the pool, exit 0.
   // A stuck connection must not keep a terminating pod alive past the timeout.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       setTimeout(() => process.exit(1), config.shutdownTimeoutSeconds * 1000).unref();
+      // the readiness probe on the ops port fails at once: no new traffic while in-flight requests end
+      opsListener?.close();
       app.close().then(
         () => process.exit(0),
         () => process.exit(1),
@@ -44,8 +49,11 @@ async function main(argv: string[]): Promise<void> {
     });
   }
   await app.listen(config.port);
+  // After the main port: a probe on the ops port then means the registry is serving.
+  if (config.metricsPort !== undefined)
+    opsListener = await startOpsListener(app, config.metricsPort);
   process.stdout.write(
-    `${JSON.stringify({ level: 'info', msg: 'listening', port: config.port, baseUrl: config.baseUrl })}\n`,
+    `${JSON.stringify({ level: 'info', msg: 'listening', port: config.port, metricsPort: config.metricsPort, baseUrl: config.baseUrl })}\n`,
   );
 }
 

@@ -15,6 +15,7 @@ export * from './ingest/ingest.service';
 export * from './naming/assert-safe-name';
 export * from './ops/json-logger';
 export * from './ops/metrics.service';
+export * from './ops/ops-listener';
 export * from './ops/readiness.service';
 export * from './packages/cleanup.service';
 export * from './packages/package-download.service';

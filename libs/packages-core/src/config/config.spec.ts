@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 import { PackageType } from '../packages/package-type';
@@ -77,6 +79,76 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REGISTRY_STORAGE: 's3' })).toThrow(
       /REGISTRY_S3_ENDPOINT is required[\s\S]*REGISTRY_S3_BUCKET is required/,
     );
+  });
+
+  const S3 = {
+    REGISTRY_STORAGE: 's3',
+    REGISTRY_S3_ENDPOINT: 'https://s3.eu-west-1.amazonaws.com',
+    REGISTRY_S3_BUCKET: 'wharf-blobs',
+  };
+
+  it('takes S3 without keys: the credentials then come from the environment (IAM role)', () => {
+    const config = loadConfig(S3);
+    expect(config.storage).toMatchObject({ kind: 's3', bucket: 'wharf-blobs' });
+    expect(config.storage).not.toHaveProperty('accessKey', expect.anything());
+    expect(config.storage).not.toHaveProperty('secretKey', expect.anything());
+  });
+
+  it('refuses one S3 key without the other', () => {
+    expect(() => loadConfig({ ...S3, REGISTRY_S3_ACCESS_KEY: 'ak' })).toThrow(
+      /REGISTRY_S3_ACCESS_KEY and REGISTRY_S3_SECRET_KEY go together/,
+    );
+  });
+
+  it('reads REGISTRY_METRICS_PORT, which must differ from PORT', () => {
+    expect(loadConfig({ REGISTRY_METRICS_PORT: '9090' }).metricsPort).toBe(9090);
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(() => loadConfig({ PORT: '9090', REGISTRY_METRICS_PORT: '9090' })).toThrow(
+      /REGISTRY_METRICS_PORT must differ from PORT/,
+    );
+    expect(() => loadConfig({ REGISTRY_METRICS_PORT: 'nine' })).toThrow(
+      /REGISTRY_METRICS_PORT must be a port number/,
+    );
+  });
+});
+
+describe('REGISTRY_DB_TLS', () => {
+  const MYSQL = { REGISTRY_DB_URL: 'mysql://wharf@db:3306/wharf' };
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(path.join(os.tmpdir(), 'wharf-db-tls-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is off by default', () => {
+    expect(loadConfig(MYSQL).database).not.toHaveProperty('tls');
+  });
+
+  it("verifies the server with Node's root CAs, or not with skip-verify", () => {
+    expect(loadConfig({ ...MYSQL, REGISTRY_DB_TLS: 'true' }).database).toMatchObject({
+      tls: { verify: true },
+    });
+    expect(loadConfig({ ...MYSQL, REGISTRY_DB_TLS: 'skip-verify' }).database).toMatchObject({
+      tls: { verify: false },
+    });
+  });
+
+  it('reads the CA file, which turns TLS on', () => {
+    const ca = path.join(dir, 'ca.crt');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    expect(loadConfig({ ...MYSQL, REGISTRY_DB_TLS_CA: ca }).database).toMatchObject({
+      tls: { verify: true, ca: expect.stringContaining('BEGIN CERTIFICATE') },
+    });
+  });
+
+  it('names a missing CA file, a bad mode, and a CA with TLS off', () => {
+    expect(() =>
+      loadConfig({ ...MYSQL, REGISTRY_DB_TLS_CA: path.join(dir, 'missing.crt') }),
+    ).toThrow(/REGISTRY_DB_TLS_CA: cannot read .*missing\.crt \(ENOENT\)/);
+    expect(() => loadConfig({ ...MYSQL, REGISTRY_DB_TLS: 'yes' })).toThrow(
+      /REGISTRY_DB_TLS must be true, false or skip-verify/,
+    );
+    expect(() =>
+      loadConfig({ ...MYSQL, REGISTRY_DB_TLS: 'false', REGISTRY_DB_TLS_CA: path.join(dir, 'x') }),
+    ).toThrow(/REGISTRY_DB_TLS_CA needs REGISTRY_DB_TLS=true/);
   });
 });
 

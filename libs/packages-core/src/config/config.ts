@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -5,8 +6,15 @@ import { EnvironmentVariables, SIZE_HINT } from './environment';
 import { parseByteSize, parseDuration } from './parse-byte-size';
 import { PACKAGE_TYPES, PackageType } from '../packages/package-type';
 
+/** TLS to MySQL: `ca` is the PEM text of REGISTRY_DB_TLS_CA (none: Node's root CAs). */
+export interface DatabaseTls {
+  verify: boolean;
+  ca?: string;
+}
+
 export type DatabaseSettings =
-  { kind: 'sqlite'; file: string } | { kind: 'mysql'; url: string; poolSize: number };
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'mysql'; url: string; poolSize: number; tls?: DatabaseTls };
 
 export type StorageSettings =
   | { kind: 'fs'; root: string }
@@ -14,8 +22,9 @@ export type StorageSettings =
       kind: 's3';
       endpoint: string;
       bucket: string;
-      accessKey: string;
-      secretKey: string;
+      /** Both absent: credentials from the environment (IAM role for the service account, ECS, EC2). */
+      accessKey?: string;
+      secretKey?: string;
       region: string;
       serveDirect: boolean;
       partSize: number;
@@ -26,6 +35,8 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 /** The typed, defaulted configuration; the only view of the environment. */
 export class AppConfig {
   readonly port: number;
+  /** Port of the separate /metrics and /readyz listener; undefined: the main port serves them. */
+  readonly metricsPort?: number;
   /** Public URL without a trailing slash, used in links and auth challenges. */
   readonly baseUrl: string;
   readonly dataDir: string;
@@ -97,15 +108,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = vars.PORT ?? 3000;
   const storageKind = vars.REGISTRY_STORAGE ?? 'fs';
   if (storageKind === 's3') {
-    for (const name of [
-      'REGISTRY_S3_ENDPOINT',
-      'REGISTRY_S3_BUCKET',
-      'REGISTRY_S3_ACCESS_KEY',
-      'REGISTRY_S3_SECRET_KEY',
-    ] as const) {
+    for (const name of ['REGISTRY_S3_ENDPOINT', 'REGISTRY_S3_BUCKET'] as const) {
       if (!vars[name]) problems.push(`${name} is required when REGISTRY_STORAGE=s3`);
     }
+    // No keys at all means an IAM role; one key without the other is a mistake.
+    if (!vars.REGISTRY_S3_ACCESS_KEY !== !vars.REGISTRY_S3_SECRET_KEY)
+      problems.push(
+        'REGISTRY_S3_ACCESS_KEY and REGISTRY_S3_SECRET_KEY go together (set neither to use an IAM role)',
+      );
   }
+  if (vars.REGISTRY_METRICS_PORT !== undefined && vars.REGISTRY_METRICS_PORT === port)
+    problems.push('REGISTRY_METRICS_PORT must differ from PORT');
+  const dbTls = readDatabaseTls(vars, problems);
   const adminUser = vars.REGISTRY_ADMIN_USERNAME;
   if (adminUser && !vars.REGISTRY_ADMIN_PASSWORD)
     problems.push('REGISTRY_ADMIN_PASSWORD is required when REGISTRY_ADMIN_USERNAME is set');
@@ -118,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           kind: 'mysql',
           url: withPassword(dbUrl.replace(/^mariadb:/, 'mysql:'), vars.REGISTRY_DB_PASSWORD),
           poolSize: vars.REGISTRY_DB_POOL_SIZE ?? 10,
+          ...(dbTls && { tls: dbTls }),
         }
       : {
           kind: 'sqlite',
@@ -132,8 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           kind: 's3',
           endpoint: vars.REGISTRY_S3_ENDPOINT!,
           bucket: vars.REGISTRY_S3_BUCKET!,
-          accessKey: vars.REGISTRY_S3_ACCESS_KEY!,
-          secretKey: vars.REGISTRY_S3_SECRET_KEY!,
+          accessKey: vars.REGISTRY_S3_ACCESS_KEY,
+          secretKey: vars.REGISTRY_S3_SECRET_KEY,
           region: vars.REGISTRY_S3_REGION ?? 'us-east-1',
           serveDirect: bool(vars.REGISTRY_S3_SERVE_DIRECT, false),
           partSize: parseByteSize(vars.REGISTRY_S3_PART_SIZE ?? '16 MiB') ?? 16 * 2 ** 20,
@@ -142,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   return new AppConfig({
     port,
+    metricsPort: vars.REGISTRY_METRICS_PORT,
     baseUrl: (vars.REGISTRY_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     dataDir,
     database,
@@ -164,6 +180,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     uploadSessionTtlSeconds: parseDuration(vars.REGISTRY_UPLOAD_SESSION_TTL ?? '24h')!,
     shutdownTimeoutSeconds: parseDuration(vars.REGISTRY_SHUTDOWN_TIMEOUT ?? '30s')!,
   });
+}
+
+/** REGISTRY_DB_TLS and its CA file; undefined when TLS is off. */
+function readDatabaseTls(vars: EnvironmentVariables, problems: string[]): DatabaseTls | undefined {
+  const mode = vars.REGISTRY_DB_TLS ?? (vars.REGISTRY_DB_TLS_CA ? 'true' : 'false');
+  if (mode === 'false') {
+    if (vars.REGISTRY_DB_TLS_CA) problems.push('REGISTRY_DB_TLS_CA needs REGISTRY_DB_TLS=true');
+    return undefined;
+  }
+  let ca: string | undefined;
+  if (vars.REGISTRY_DB_TLS_CA) {
+    try {
+      ca = readFileSync(vars.REGISTRY_DB_TLS_CA, 'utf8');
+    } catch (err) {
+      problems.push(
+        `REGISTRY_DB_TLS_CA: cannot read ${vars.REGISTRY_DB_TLS_CA} (${(err as NodeJS.ErrnoException).code})`,
+      );
+    }
+  }
+  return { verify: mode === 'true', ...(ca !== undefined && { ca }) };
 }
 
 /** Puts a separately configured password into a mysql:// URL, percent-encoded. */

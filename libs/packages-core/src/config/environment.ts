@@ -41,6 +41,17 @@ export class EnvironmentVariables {
   )
   REGISTRY_BASE_URL?: string;
 
+  /**
+   * A second listener for /metrics and /readyz, so they stay off the public port (and
+   * off an ingress routing to it); unset, the main port serves them.
+   */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'REGISTRY_METRICS_PORT must be a port number' })
+  @Min(1)
+  @Max(65535)
+  REGISTRY_METRICS_PORT?: number;
+
   @IsOptional()
   @IsString()
   REGISTRY_DATA_DIR?: string;
@@ -62,6 +73,19 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(1000)
   REGISTRY_DB_POOL_SIZE?: number;
+
+  /** TLS to MySQL: `true` verifies the server certificate, `skip-verify` encrypts without verifying. */
+  @IsOptional()
+  @IsIn(['true', 'false', 'skip-verify'], {
+    message: 'REGISTRY_DB_TLS must be true, false or skip-verify',
+  })
+  REGISTRY_DB_TLS?: string;
+
+  /** PEM file of the CA(s) that signed the MySQL server certificate; implies REGISTRY_DB_TLS=true. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REGISTRY_DB_TLS_CA?: string;
 
   @IsOptional()
   @IsBooleanString({ message: 'REGISTRY_MIGRATE_ON_START must be true or false' })

@@ -30,6 +30,13 @@ export function buildDataSourceOptions(settings: DatabaseSettings): DataSourceOp
     supportBigNumbers: true,
     poolSize: settings.poolSize,
     connectTimeout: 5000,
+    // mysql2 verifies the certificate (and host name) unless told not to
+    ...(settings.tls && {
+      ssl: {
+        rejectUnauthorized: settings.tls.verify,
+        ...(settings.tls.ca && { ca: settings.tls.ca }),
+      },
+    }),
     // Fail fast when the database is gone instead of queueing requests forever.
     extra: { connectionLimit: settings.poolSize, queueLimit: 200, enableKeepAlive: true },
   } as DataSourceOptions;

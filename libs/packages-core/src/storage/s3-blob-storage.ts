@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Client, ClientOptions } from 'minio';
+import { Client, ClientOptions, IamAwsProvider } from 'minio';
 import {
   BlobListEntry,
   BlobNotFoundError,
@@ -17,8 +17,13 @@ export interface S3StorageOptions {
   /** `http(s)://host:port`, no path */
   endpoint: string;
   bucket: string;
-  accessKey: string;
-  secretKey: string;
+  /**
+   * Static keys; both absent, minio's IamAwsProvider finds credentials in the environment
+   * (web identity token of an IAM role for service accounts, the ECS/EKS credentials
+   * endpoint, or the EC2 instance role) and renews them before they expire.
+   */
+  accessKey?: string;
+  secretKey?: string;
   region: string;
   /** bytes per multipart part (and the most a put holds in memory); default 16 MiB, at least 5 MiB */
   partSize?: number;
@@ -314,8 +319,9 @@ function clientOptions(options: S3StorageOptions): ClientOptions {
     endPoint: url.hostname,
     port: url.port ? Number(url.port) : useSSL ? 443 : 80,
     useSSL,
-    accessKey: options.accessKey,
-    secretKey: options.secretKey,
+    ...(options.accessKey && options.secretKey
+      ? { accessKey: options.accessKey, secretKey: options.secretKey }
+      : { credentialsProvider: new IamAwsProvider({}) }),
     // a set region also spares minio its GetBucketLocation round trip
     region: options.region,
     pathStyle: options.pathStyle ?? true,
