@@ -184,7 +184,9 @@ export class CranController {
     const found = await this.cran.file(owner, repo, parsed.name, parsed.version, file);
     await serveFile(req, res, this.downloads, found.file, found.blob, {
       contentType: parsed.ext === 'zip' ? 'application/zip' : 'application/gzip',
+      // A binary is a download of its version as much as the source is.
       countDownload: true,
+      countAnyFile: true,
     });
   }
 }
