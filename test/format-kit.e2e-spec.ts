@@ -11,6 +11,7 @@ import { craftedCookbook, knifeCookbook, shareBody } from './support/clients/che
 import { composerArchive, libraryEntries } from './support/clients/composer';
 import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
+import { descriptionText, rPackageArchive } from './support/clients/cran';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildBox } from './support/clients/vagrant';
@@ -382,6 +383,36 @@ const vagrant: FormatProfile = {
   etag: coreEtag,
 };
 
+const cranSource = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'cran')}/src`, body);
+
+const cran: FormatProfile = {
+  name: 'cran',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CRAN',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = rPackageArchive('kit.pkg', descriptionText('kit.pkg', `1.0.${n}`));
+    const file = `kit.pkg_1.0.${n}.tar.gz`;
+    return {
+      upload: cranSource(owner, bytes),
+      download: `${pkgs(owner, 'cran')}/src/contrib/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A DESCRIPTION without the Version R requires.
+  async invalidUpload(owner) {
+    return cranSource(owner, rPackageArchive('kit.pkg', 'Package: kit.pkg\nTitle: x\n'));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const body = rPackageArchive('kit.pkg', descriptionText('kit.pkg', `9.1.${n}`), 'tar', [
+      { name: 'kit.pkg/data/big.txt', text: filler(limit).toString('base64') },
+    ]);
+    return cranSource(owner, body);
+  },
+  etag: coreEtag,
+};
+
 const conanFile = (owner: string, version: string, file: string) =>
   `${pkgs(owner, 'conan')}/v2/conans/kit/${version}/_/_/revisions/${'a'.repeat(32)}/files/${file}`;
 
@@ -488,6 +519,7 @@ for (const profile of [
   conan,
   chef,
   go,
+  cran,
 ])
   describeFormatKit(profile);
 
