@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
@@ -96,6 +96,28 @@ describeIf(tools.available, tools.missing, 'R install.packages client', () => {
     expect(res).toMatchObject({ code: 0 });
     expect(res.out).toMatch(/INDEX: wharfhello 1\.1\.0/);
     expect(res.out).toMatch(/GOT: wharfhello_1\.1\.0\.zip TRUE/);
+  });
+
+  // R's own libcurl method ignores ~/.netrc (R 4.2); the external curl method reads it when told.
+  it('takes the credentials from ~/.netrc with download.file.method = "curl" and --netrc', async () => {
+    const netrc = path.join(sb.home, '.netrc');
+    writeFileSync(netrc, `machine 127.0.0.1 login alice password ${token}\n`, { mode: 0o600 });
+    const lib = path.join(sb.home, 'netrc-lib');
+    mkdirSync(lib);
+    try {
+      const res = await sb.rscript(
+        [
+          'options(warn = 1, download.file.method = "curl", download.file.extra = "--netrc")',
+          `install.packages("wharfhello", repos = ${rString(repos(false))}, type = "source", lib = ${rString(lib)})`,
+          `library(wharfhello, lib.loc = ${rString(lib)})`,
+          `cat("\\nRESULT:", hello(), "\\n")`,
+        ].join('\n'),
+      );
+      expect(res.out).toMatch(/RESULT: hello from wharfhello 1\.1\.0/);
+      expect(res.out).not.toContain(token);
+    } finally {
+      rmSync(netrc);
+    }
   });
 
   it('without credentials R finds no index for the private owner and installs nothing', async () => {

@@ -142,3 +142,15 @@ export async function rTarBomb(name: string, version: string): Promise<Buffer> {
   const zeros = gzipSync(Buffer.alloc(64 * 1024 * 1024));
   return Buffer.concat([gzipSync(Buffer.concat(head)), ...Array<Buffer>(17).fill(zeros)]);
 }
+
+/** A small source package made in process (no R, no Python): benches push thousands. */
+export async function rSourceTarball(name: string, version: string): Promise<Buffer> {
+  const pack = tar.pack();
+  pack.entry({ name: `${name}/DESCRIPTION` }, descriptionText(name, version, 'Imports: utils\n'));
+  pack.entry({ name: `${name}/NAMESPACE` }, 'export(hello)\n');
+  pack.entry({ name: `${name}/R/hello.R` }, 'hello <- function() "hello"\n');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  return gzipSync(Buffer.concat(chunks));
+}
