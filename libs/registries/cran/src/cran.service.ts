@@ -156,7 +156,8 @@ export class CranService {
     const key = { ownerId: owner.id, type: TYPE, scope: OWNER_WIDE_SCOPE };
     if (format === 'plain')
       return this.documents.get({ ...key, variant: where }, async () => ({
-        body: buildPackagesIndex(await this.indexedFiles(owner, repo)),
+        // Bytes, not text: a large index is not encoded again on every request.
+        body: Buffer.from(buildPackagesIndex(await this.indexedFiles(owner, repo))),
         contentType: 'text/plain; charset=utf-8',
       }));
     return this.documents.get({ ...key, variant: `${where}.gz` }, async () => ({
