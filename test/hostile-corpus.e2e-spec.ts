@@ -142,6 +142,19 @@ function pypiUpload(
 }
 const PKG_INFO = 'Metadata-Version: 2.1\nName: pkg\nVersion: 1.0.0\n';
 
+// ---- cran -----------------------------------------------------------------------------------
+
+const CRAN_DESCRIPTION: ArchiveEntry = {
+  name: 'pkg/DESCRIPTION',
+  body: 'Package: pkg\nVersion: 1.0\n',
+};
+const cranBinary = () => tgzOf([CRAN_DESCRIPTION]);
+const cranUpload = (path: string, body: Buffer): KitRequest => ({
+  method: 'PUT',
+  path: `${pkgs('cran')}${path}`,
+  body,
+});
+
 // ---- container ----------------------------------------------------------------------------
 
 const image = (v: string, rest: string, method = 'GET', more: Partial<KitRequest> = {}) =>
@@ -789,6 +802,61 @@ const ROUTES: Record<string, RouteCase> = {
       at('module path', `${pkgs('go')}/example.com/${enc(v)}/@latest`),
       at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.info`),
       at('version', `${pkgs('go')}/example.com/mod/@v/${enc(v)}.zip`),
+    ],
+  },
+
+  // CRAN: names in the upload come from DESCRIPTION (cran.metadata spec runs HOSTILE_NAMES);
+  // the binary directory is named by the query and by the download paths.
+  'PUT /api/packages/:owner/cran/src': {
+    noNames: 'names come from DESCRIPTION inside the uploaded archive (cran.metadata spec)',
+    archives: [
+      { kind: 'tar', upload: async (a) => cranUpload('/src', await a.build(CRAN_DESCRIPTION)) },
+    ],
+  },
+  'PUT /api/packages/:owner/cran/bin': {
+    names: (v) => [
+      {
+        position: 'binary platform',
+        fileName: true,
+        request: cranBinary().then((b) => cranUpload(`/bin?platform=${enc(v)}&rversion=4.2`, b)),
+      },
+      {
+        position: 'R version',
+        request: cranBinary().then((b) => cranUpload(`/bin?platform=macosx&rversion=${enc(v)}`, b)),
+      },
+    ],
+    // A macOS .tgz; the zip attacks are not sent here because a gzip'd tar where a zip is
+    // due is a valid macOS binary on this route (cran-archive spec and e2e cover zips).
+    archives: [
+      {
+        kind: 'tar',
+        upload: async (a) =>
+          cranUpload('/bin?platform=macosx&rversion=4.2', await a.build(CRAN_DESCRIPTION)),
+      },
+    ],
+  },
+  'GET /api/packages/:owner/cran/src/contrib/:file': {
+    names: (v) => [at('file name', `${pkgs('cran')}/src/contrib/${enc(v)}`, {}, true)],
+  },
+  'GET /api/packages/:owner/cran/src/contrib/Archive/:name/:file': {
+    names: (v) => [
+      at('package name', `${pkgs('cran')}/src/contrib/Archive/${enc(v)}/pkg_1.0.tar.gz`),
+      at('file name', `${pkgs('cran')}/src/contrib/Archive/pkg/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/cran/bin/:platform/contrib/:rversion/:file': {
+    names: (v) => [
+      at('binary platform', `${pkgs('cran')}/bin/${enc(v)}/contrib/4.2/PACKAGES`, {}, true),
+      at('R version', `${pkgs('cran')}/bin/windows/contrib/${enc(v)}/PACKAGES`),
+      at('file name', `${pkgs('cran')}/bin/windows/contrib/4.2/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/cran/bin/:platform/:build/contrib/:rversion/:file': {
+    names: (v) => [
+      at('binary platform', `${pkgs('cran')}/bin/${enc(v)}/arm64/contrib/4.2/PACKAGES`, {}, true),
+      at('binary build', `${pkgs('cran')}/bin/macosx/${enc(v)}/contrib/4.2/PACKAGES`, {}, true),
+      at('R version', `${pkgs('cran')}/bin/macosx/arm64/contrib/${enc(v)}/PACKAGES`),
+      at('file name', `${pkgs('cran')}/bin/macosx/arm64/contrib/4.2/${enc(v)}`, {}, true),
     ],
   },
 
