@@ -3,7 +3,9 @@
  * after an upload (cold) and served from the document cache (warm) — with 50 other
  * packages of the same owner, then with BENCH_OTHERS (5,000). The goal: a warm fetch with
  * 5,000 costs within 2× of one with 50. PACKAGES is owner-wide, so its body grows with
- * the packages; its size is printed too. Prints, never asserts.
+ * the packages (its size is printed too): R fetches PACKAGES.gz, a tenth of it, and the
+ * plain text only when the .gz is missing. Client and server share one process, so the
+ * reading of a large body counts on both sides. Prints, never asserts.
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register bench/cran-packages.bench.ts
  */

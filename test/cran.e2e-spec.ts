@@ -4,6 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import request from 'supertest';
 import { Database, PackageFileEntity, PackageVersionEntity } from '@wharf/packages-core';
+import { countQueries } from '@wharf/packages-core/testing/count-queries';
 import { describeEachBackend } from './support/backends';
 import { ADMIN_ENV, createOrg, createToken, createUser } from './support/clients/accounts';
 import { descriptionText, rPackageArchive, rTarBomb } from './support/clients/cran';
@@ -154,6 +155,22 @@ describeEachBackend('cran registry', (backend) => {
     expect(await text('/src/contrib/PACKAGES')).toMatch(
       /^Package: aaa\.first\nVersion: 0\.1\n[^]*\n\nPackage: wharf\.hello\nVersion: 1\.10\n/,
     );
+  });
+
+  it('builds PACKAGES in as many queries whatever the number of packages (batched read model)', async () => {
+    const db = t.app.get(Database).dataSource;
+    let n = 0;
+    const rebuilt = async () => {
+      // A new version makes the cached index stale: the GET rebuilds it.
+      await put('/src', rPackageArchive('count.me', descriptionText('count.me', `0.${++n}`)));
+      const { queries } = await countQueries(db, () => get('/src/contrib/PACKAGES').expect(200));
+      return queries.length;
+    };
+    const few = await rebuilt();
+    for (let i = 0; i < 6; i++)
+      await put('/src', rPackageArchive(`more.pkg${i}`, descriptionText(`more.pkg${i}`, '1.0')));
+    expect(await rebuilt()).toBe(few);
+    expect(await text('/src/contrib/PACKAGES')).toMatch(/Package: more\.pkg5\n/);
   });
 
   it('refuses bad packages with a clear 4xx that stores nothing', async () => {
