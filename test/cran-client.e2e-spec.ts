@@ -73,6 +73,20 @@ describeIf(tools.available, tools.missing, 'R install.packages client', () => {
     expect(res.out).toMatch(/RESULT: app hello from wharfhello 1\.1\.0/);
   });
 
+  it('reads PACKAGES.rds (which R asks for first) as the matrix read.dcf makes of PACKAGES', async () => {
+    const src = `${repos()}/src/contrib`;
+    const res = await sb.rscript(
+      [
+        `rds <- file.path(tempdir(), "PACKAGES.rds"); dcf <- file.path(tempdir(), "PACKAGES")`,
+        `download.file(${rString(`${src}/PACKAGES.rds`)}, rds, mode = "wb", quiet = TRUE)`,
+        `download.file(${rString(`${src}/PACKAGES`)}, dcf, quiet = TRUE)`,
+        'x <- readRDS(rds)',
+        'cat("\\nSAME:", identical(x, read.dcf(dcf)), paste(x[, "Package"], x[, "Version"]), "\\n")',
+      ].join('\n'),
+    );
+    expect(res.out).toMatch(/SAME: TRUE wharf\.app 0\.2-1 wharfhello 1\.1\.0/);
+  });
+
   it('reads a binary index and downloads the Windows zip it lists (type = "win.binary")', async () => {
     // R derives the directory from its own major.minor: upload for that one.
     const version = await sb.rscript('cat(sub("\\\\.[0-9]+$", "", getRversion()))');

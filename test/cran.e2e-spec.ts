@@ -89,7 +89,7 @@ describeEachBackend('cran registry', (backend) => {
     ]);
   });
 
-  it('serves PACKAGES and PACKAGES.gz as R reads them; PACKAGES.rds is a 404 so R falls back', async () => {
+  it('serves PACKAGES, PACKAGES.gz and PACKAGES.rds as R reads them', async () => {
     const index = await get('/src/contrib/PACKAGES').expect(200);
     expect(index.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect((index.body as Buffer).toString()).toBe(
@@ -101,7 +101,10 @@ describeEachBackend('cran registry', (backend) => {
     expect(gz.headers['content-type']).toBe('application/x-gzip');
     expect(gunzipSync(gz.body as Buffer).toString()).toBe((index.body as Buffer).toString());
     await get('/src/contrib/PACKAGES').set('If-None-Match', index.headers.etag).expect(304);
-    await get('/src/contrib/PACKAGES.rds').expect(404);
+    const rds = await get('/src/contrib/PACKAGES.rds').expect(200);
+    expect(gunzipSync(rds.body as Buffer).subarray(0, 6)).toEqual(Buffer.from('X\n\0\0\0\x02'));
+    await get('/src/contrib/constructor').expect(404);
+    await get('/src/contrib/PACKAGES.bz2').expect(404);
 
     const win = await text('/bin/windows/contrib/4.2/PACKAGES');
     expect(win).toContain('Package: wharf.hello\nVersion: 1.0-2\n');

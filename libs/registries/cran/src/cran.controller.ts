@@ -17,9 +17,13 @@ import {
   parsePackageFileName,
   R_VERSION,
 } from './cran.metadata';
-import { CranService, Repository } from './cran.service';
+import { CranService, IndexFormat, Repository } from './cran.service';
 
-const INDEXES: Record<string, 'plain' | 'gz'> = { PACKAGES: 'plain', 'PACKAGES.gz': 'gz' };
+const INDEXES = new Map<string, IndexFormat>([
+  ['PACKAGES', 'plain'],
+  ['PACKAGES.gz', 'gz'],
+  ['PACKAGES.rds', 'rds'],
+]);
 const SOURCE: Repository = { kind: 'source' };
 
 /** The CRAN-like repository (docs/protocols/cran.md §2), at Forgejo's paths. Errors are plain text. */
@@ -69,7 +73,7 @@ export class CranController {
     return this.upload(req, res, owner, principal, repo);
   }
 
-  // docs/protocols/cran.md §2, §4: the source index (R asks for PACKAGES.rds, .gz, then plain) and source packages.
+  // docs/protocols/cran.md §2, §4: the source index (R asks for PACKAGES.rds first, then .gz, then plain) and source packages.
   @Get('src/contrib/:file')
   @PackageAccess('read')
   async source(
@@ -162,7 +166,7 @@ export class CranController {
     await this.serve(req, res, owner, repo, file);
   }
 
-  /** An index (PACKAGES, PACKAGES.gz) or a package file of `repo`; anything else is a 404. */
+  /** An index (PACKAGES, PACKAGES.gz, PACKAGES.rds) or a package file of `repo`; anything else is a 404. */
   private async serve(
     req: Request,
     res: Response,
@@ -172,13 +176,12 @@ export class CranController {
     indexes = true,
   ): Promise<void> {
     checkName(file, FILE_NAME);
-    const index = indexes ? INDEXES[file] : undefined;
+    const index = indexes ? INDEXES.get(file) : undefined;
     if (index) {
       serveDocument(req, res, await this.cran.index(owner, repo, index));
       return;
     }
     const parsed = parsePackageFileName(file);
-    // PACKAGES.rds is R's serialization, not written here: the 404 sends R on to PACKAGES.gz (§8).
     if (!parsed || (repo.kind === 'source') !== (parsed.ext === 'tar.gz'))
       throw RegistryError.notFound(`${file} not found`);
     const found = await this.cran.file(owner, repo, parsed.name, parsed.version, file);

@@ -1,11 +1,33 @@
-import { buildPackagesIndex } from './cran.documents';
-import type { CranMetadata } from './cran.metadata';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { readTarDescription } from './cran-archive';
+import { buildPackagesIndex, buildPackagesRds } from './cran.documents';
+import { CranMetadata, parseDescription } from './cran.metadata';
+
+const fixture = (name: string) => readFileSync(path.join(__dirname, 'fixtures', name));
 
 const meta = (pkg: string, version: string, extra: Partial<CranMetadata> = {}): CranMetadata => ({
   package: pkg,
   version,
   needsCompilation: false,
   ...extra,
+});
+
+describe("R's own index of the fixture package (fixtures/build-fixtures.sh)", () => {
+  const indexed = async () => {
+    const tarball = fixture('wharf.hello_1.0-2.tar.gz');
+    const { bytes } = await readTarDescription(Readable.from([tarball]));
+    const md5 = createHash('md5').update(tarball).digest('hex');
+    return [{ metadata: parseDescription(bytes), md5 }];
+  };
+  it('PACKAGES is what tools::write_PACKAGES writes', async () => {
+    expect(buildPackagesIndex(await indexed())).toBe(fixture('PACKAGES').toString());
+  });
+  it('PACKAGES.rds is what saveRDS(read.dcf(PACKAGES), version = 2) writes, byte for byte', async () => {
+    expect(buildPackagesRds(await indexed()).equals(fixture('PACKAGES.rds'))).toBe(true);
+  });
 });
 
 describe('PACKAGES', () => {

@@ -24,7 +24,7 @@ import {
   readTarDescription,
   readZipDescription,
 } from './cran-archive';
-import { buildPackagesIndex, IndexedFile } from './cran.documents';
+import { buildPackagesIndex, buildPackagesRds, IndexedFile } from './cran.documents';
 import {
   ArchiveKind,
   BinaryTarget,
@@ -43,8 +43,8 @@ const HEAD_BYTES = 512;
 /** Which files an index lists or a download looks among: sources, or binaries of one platform and R version. */
 export type Repository = { kind: 'source' } | ({ kind: 'binary' } & BinaryTarget);
 
-/** An index a client asks for: PACKAGES or PACKAGES.gz. */
-export type IndexFormat = 'plain' | 'gz';
+/** An index a client asks for: PACKAGES, PACKAGES.gz or PACKAGES.rds. */
+export type IndexFormat = 'plain' | 'gz' | 'rds';
 
 export interface Uploaded {
   metadata: CranMetadata;
@@ -148,7 +148,7 @@ export class CranService {
   }
 
   /**
-   * `PACKAGES` or `PACKAGES.gz` of sources or of one binary directory, owner-wide, from the
+   * `PACKAGES`, `PACKAGES.gz` or `PACKAGES.rds` of sources or of one binary directory, owner-wide, from the
    * document cache; 404 when nothing is there (R then warns and finds no package).
    */
   index(owner: UserEntity, repo: Repository, format: IndexFormat): Promise<CachedDocument> {
@@ -160,9 +160,15 @@ export class CranService {
         body: Buffer.from(buildPackagesIndex(await this.indexedFiles(owner, repo))),
         contentType: 'text/plain; charset=utf-8',
       }));
-    return this.documents.get({ ...key, variant: `${where}.gz` }, async () => ({
-      body: await gzipAsync((await this.index(owner, repo, 'plain')).body),
-      contentType: 'application/x-gzip',
+    if (format === 'gz')
+      return this.documents.get({ ...key, variant: `${where}.gz` }, async () => ({
+        body: await gzipAsync((await this.index(owner, repo, 'plain')).body),
+        contentType: 'application/x-gzip',
+      }));
+    // gzip'd, as saveRDS writes it by default; readRDS reads either.
+    return this.documents.get({ ...key, variant: `${where}.rds` }, async () => ({
+      body: await gzipAsync(buildPackagesRds(await this.indexedFiles(owner, repo))),
+      contentType: 'application/octet-stream',
     }));
   }
 
