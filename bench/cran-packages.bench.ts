@@ -3,8 +3,8 @@
  * after an upload (cold) and served from the document cache (warm) — with 50 other
  * packages of the same owner, then with BENCH_OTHERS (5,000). The goal: a warm fetch with
  * 5,000 costs within 2× of one with 50. PACKAGES is owner-wide, so its body grows with
- * the packages (its size is printed too): R fetches PACKAGES.gz, a tenth of it, and the
- * plain text only when the .gz is missing. Client and server share one process, so the
+ * the packages (its size is printed too): R fetches PACKAGES.rds (gzip'd, a tenth of the
+ * text) and the others only when it is missing. Client and server share one process, so the
  * reading of a large body counts on both sides. Prints, never asserts.
  *
  *   npx ts-node --transpile-only -r tsconfig-paths/register bench/cran-packages.bench.ts
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
       ['PACKAGES warm (document cache)', few.warm, many.warm],
       ['PACKAGES.gz cold', few.gzCold, many.gzCold],
       ['PACKAGES.gz warm (document cache)', few.gzWarm, many.gzWarm],
+      ['PACKAGES.rds cold', few.rdsCold, many.rdsCold],
+      ['PACKAGES.rds warm (document cache)', few.rdsWarm, many.rdsWarm],
     ] as const)
       console.log(
         `${label.padEnd(40)} ${FEW} others: ${fmt(a)}   ${OTHERS} others: ${fmt(b)}   ratio of medians ${(median(b) / median(a)).toFixed(2)}`,
@@ -76,6 +78,8 @@ interface Figures {
   warm: number[];
   gzCold: number[];
   gzWarm: number[];
+  rdsCold: number[];
+  rdsWarm: number[];
   bytes: number;
 }
 
@@ -83,7 +87,15 @@ async function measure(
   t: TestApp,
   upload: (name: string, version: string) => Promise<void>,
 ): Promise<Figures> {
-  const figures: Figures = { cold: [], warm: [], gzCold: [], gzWarm: [], bytes: 0 };
+  const figures: Figures = {
+    cold: [],
+    warm: [],
+    gzCold: [],
+    gzWarm: [],
+    rdsCold: [],
+    rdsWarm: [],
+    bytes: 0,
+  };
   // A plain GET whose bytes are counted and dropped, as R's downloader writes them to a file.
   const time = (path: string, into: number[]) =>
     new Promise<number>((resolve, reject) => {
@@ -107,6 +119,8 @@ async function measure(
     await time('/src/contrib/PACKAGES', figures.warm);
     await time('/src/contrib/PACKAGES.gz', figures.gzCold);
     await time('/src/contrib/PACKAGES.gz', figures.gzWarm);
+    await time('/src/contrib/PACKAGES.rds', figures.rdsCold);
+    await time('/src/contrib/PACKAGES.rds', figures.rdsWarm);
   }
   return figures;
 }
