@@ -194,11 +194,11 @@ export function buildFeed(links: NuGetLinks, page: FeedPage): string {
   const next =
     page.top !== undefined && page.top > 0 && page.entries.length === page.top
       ? `<link rel="next" href="${xmlEscape(
-          `${links.root}/${page.method}()?${new URLSearchParams({
+          `${links.root}/${page.method}()?${odataQuery({
             ...page.carry,
             $skip: String(page.skip + page.top),
             $top: String(page.top),
-          }).toString()}`,
+          })}`,
         )}"/>`
       : '';
   return (
@@ -293,4 +293,11 @@ export function v2Query(raw: Record<string, unknown>): V2Query {
 /** `'x'` → `x` (OData string literals). */
 export function unquote(value: string): string {
   return value.replace(/^'(.*)'$/s, '$1').replace(/''/g, "'");
+}
+
+/** A query string as OData clients write it: option names as they are (`$skip`), values encoded. */
+function odataQuery(options: Record<string, string>): string {
+  return Object.entries(options)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .join('&');
 }
