@@ -13,6 +13,7 @@ import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { descriptionText, rPackageArchive } from './support/clients/cran';
 import { npmTarball, publishDocument } from './support/clients/npm';
+import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildBox } from './support/clients/vagrant';
 import {
@@ -505,6 +506,39 @@ const go: FormatProfile = {
   etag: coreEtag,
 };
 
+const nugetPkg = (
+  version: string,
+  extra: { name: string; base64?: string; text?: string }[] = [],
+) =>
+  nupkg({ id: 'Kit.Package', version }, [
+    { name: 'Kit.Package.nuspec', text: nuspec({ id: 'Kit.Package', version }) },
+    ...extra,
+  ]);
+
+const nuget: FormatProfile = {
+  name: 'nuget',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_NUGET',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = nugetPkg(`1.0.${n}`);
+    return {
+      upload: put(pkgs(owner, 'nuget'), bytes),
+      download: `${pkgs(owner, 'nuget')}/package/kit.package/1.0.${n}/kit.package.1.0.${n}.nupkg`,
+      bytes,
+      filename: `kit.package.1.0.${n}.nupkg`,
+    };
+  },
+  // A .nupkg without its .nuspec.
+  async invalidUpload(owner, n) {
+    return put(pkgs(owner, 'nuget'), composerArchive([{ name: `lib/kit${n}.dll`, text: 'x' }]));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const big = { name: 'big.bin', base64: filler(limit).toString('base64') };
+    return put(pkgs(owner, 'nuget'), nugetPkg(`9.1.${n}`, [big]));
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -520,6 +554,7 @@ for (const profile of [
   chef,
   go,
   cran,
+  nuget,
 ])
   describeFormatKit(profile);
 

@@ -171,6 +171,13 @@ const MANIFEST = Buffer.from(
 );
 const manifestHeaders = { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' };
 
+// ---- nuget --------------------------------------------------------------------------------
+
+const NUSPEC: ArchiveEntry = {
+  name: 'Pkg.nuspec',
+  body: '<?xml version="1.0"?><package><metadata><id>Pkg</id><version>1.0.0</version><authors>a</authors><description>d</description></metadata></package>',
+};
+
 // ---- vagrant ------------------------------------------------------------------------------
 
 const VAGRANT_METADATA: ArchiveEntry = {
@@ -857,6 +864,72 @@ const ROUTES: Record<string, RouteCase> = {
       at('binary build', `${pkgs('cran')}/bin/macosx/${enc(v)}/contrib/4.2/PACKAGES`, {}, true),
       at('R version', `${pkgs('cran')}/bin/macosx/arm64/contrib/${enc(v)}/PACKAGES`),
       at('file name', `${pkgs('cran')}/bin/macosx/arm64/contrib/4.2/${enc(v)}`, {}, true),
+    ],
+  },
+  // NuGet: ids and versions come from the .nuspec of the pushed package; the routes name
+  // them in the flat container, registration, symbol and OData paths.
+  'GET /api/packages/:owner/nuget': { noNames: 'the v2 service document' },
+  'GET /api/packages/:owner/nuget/index.json': { noNames: 'the v3 service index' },
+  'GET /api/packages/:owner/nuget/query': { noNames: 'search: `q` is a filter' },
+  'PUT /api/packages/:owner/nuget': {
+    noNames: 'names come from the .nuspec inside the pushed .nupkg (nuget.metadata spec)',
+    archives: [
+      {
+        kind: 'zip',
+        upload: async (a) => ({ path: pkgs('nuget'), ...put(await a.build(NUSPEC)) }),
+      },
+    ],
+  },
+  'PUT /api/packages/:owner/nuget/symbolpackage': {
+    noNames: 'names come from the .nuspec inside the pushed .snupkg',
+  },
+  'GET /api/packages/:owner/nuget/registration/:id/index.json': {
+    names: (v) => [at('id', `${pkgs('nuget')}/registration/${enc(v)}/index.json`)],
+  },
+  'GET /api/packages/:owner/nuget/registration/:id/:leaf': {
+    names: (v) => [
+      at('id', `${pkgs('nuget')}/registration/${enc(v)}/1.0.0.json`),
+      at('version', `${pkgs('nuget')}/registration/pkg/${enc(v)}`),
+    ],
+  },
+  'GET /api/packages/:owner/nuget/package/:id/index.json': {
+    names: (v) => [at('id', `${pkgs('nuget')}/package/${enc(v)}/index.json`)],
+  },
+  'GET /api/packages/:owner/nuget/package/:id/:version/:filename': {
+    names: (v) => [
+      at('id', `${pkgs('nuget')}/package/${enc(v)}/1.0.0/pkg.1.0.0.nupkg`),
+      at('version', `${pkgs('nuget')}/package/pkg/${enc(v)}/pkg.1.0.0.nupkg`),
+      at('file name', `${pkgs('nuget')}/package/pkg/1.0.0/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/nuget/symbols/:file/:key/:file2': {
+    names: (v) => [
+      at(
+        'file',
+        `${pkgs('nuget')}/symbols/${enc(v)}/${'0'.repeat(32)}FFFFFFFF/${enc(v)}`,
+        {},
+        true,
+      ),
+      at('key', `${pkgs('nuget')}/symbols/a.pdb/${enc(v)}/a.pdb`),
+    ],
+  },
+  'DELETE /api/packages/:owner/nuget/:id/:version': {
+    names: (v) => [
+      at('id', `${pkgs('nuget')}/${enc(v)}/1.0.0`, { method: 'DELETE' }),
+      at('version', `${pkgs('nuget')}/pkg/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+  'GET /api/packages/:owner/nuget/:segment': {
+    names: (v) => [
+      at('resource', `${pkgs('nuget')}/${enc(v)}`),
+      at('entry id', `${pkgs('nuget')}/${enc(`Packages(Id='${v}',Version='1.0.0')`)}`),
+      at('entry version', `${pkgs('nuget')}/${enc(`Packages(Id='pkg',Version='${v}')`)}`),
+      at('FindPackagesById id', `${pkgs('nuget')}/FindPackagesById()?id=${enc(`'${v}'`)}`),
+    ],
+  },
+  'GET /api/packages/:owner/nuget/:segment/:count': {
+    names: (v) => [
+      at('FindPackagesById id', `${pkgs('nuget')}/FindPackagesById()/$count?id=${enc(`'${v}'`)}`),
     ],
   },
 

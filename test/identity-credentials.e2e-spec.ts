@@ -50,6 +50,7 @@ describeEachBackend('identity: credentials', (backend) => {
       bearer(token),
       { Authorization: `token ${token}` },
       { Authorization: token }, // bare, as cargo and gem send it
+      { 'X-NuGet-ApiKey': token }, // NuGet's API key
     ];
     for (const headers of forms)
       expect((await probe(headers)).json()).toEqual({ owner: 'alice', user: 'alice' });
@@ -68,6 +69,8 @@ describeEachBackend('identity: credentials', (backend) => {
       { Authorization: 'token nope' },
       { Authorization: '0'.repeat(40) }, // a bare token of the right shape that is no token
       { Authorization: 'not-a-token' },
+      { 'X-NuGet-ApiKey': '0'.repeat(40) },
+      { 'X-NuGet-ApiKey': 'not-a-token' },
       { Authorization: 'Negotiate abc' },
       { Authorization: 'Basic !!!' },
       { Authorization: `Basic ${Buffer.from('nocolon').toString('base64')}` },

@@ -13,6 +13,7 @@ import { GoModule } from '@wharf/registry-go';
 import { HelmModule } from '@wharf/registry-helm';
 import { MavenModule } from '@wharf/registry-maven';
 import { NpmModule } from '@wharf/registry-npm';
+import { NuGetModule } from '@wharf/registry-nuget';
 import { PypiModule } from '@wharf/registry-pypi';
 import { RubygemsModule } from '@wharf/registry-rubygems';
 import { VagrantModule } from '@wharf/registry-vagrant';
@@ -33,6 +34,7 @@ export const REGISTRY_MODULES: Type[] = [
   ChefModule,
   GoModule,
   CranModule,
+  NuGetModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

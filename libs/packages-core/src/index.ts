@@ -40,3 +40,4 @@ export * from './ingest/upload-session.store';
 export * from './packages/package-catalog.query';
 export * from './documents/document-cache';
 export { OWNER_WIDE_SCOPE, type DocumentScope } from './documents/document-generations';
+export * from './http/parse-xml';

@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface ArchiveEntry {
   name: string;
   text?: string;
+  /** Binary content, base64-encoded. */
+  base64?: string;
   /** That many zero bytes, written in chunks (a bomb without holding it in memory). */
   zeros?: number;
   /** A symbolic link to `linkname` (tar only). */
@@ -18,7 +20,7 @@ export type ArchiveFormat = 'zip' | 'tar' | 'tar.gz' | 'tar.bz2' | 'tar.xz';
 // Python's zipfile and tarfile, as `composer archive` and GitHub's archives write them:
 // real zips (deflated) and ustar/pax tars, any entry name (`../evil` included).
 const BUILD = String.raw`
-import io, json, sys, tarfile, zipfile
+import base64, io, json, sys, tarfile, zipfile
 spec = json.load(sys.stdin)
 out = io.BytesIO()
 fmt = spec["format"]
@@ -32,6 +34,8 @@ if fmt == "zip":
         info = zipfile.ZipInfo(e["name"]); info.compress_type = zipfile.ZIP_DEFLATED
         with z.open(info, "w", force_zip64=True) as w:
           for c in chunks(e["zeros"]): w.write(c)
+      elif "base64" in e:
+        z.writestr(e["name"], base64.b64decode(e["base64"]))
       else:
         z.writestr(e["name"], e.get("text", ""))
 else:

@@ -13,6 +13,7 @@ import {
   BasicStrategy,
   bearerStrategy,
   invalidCredentials,
+  NuGetApiKeyStrategy,
   RawTokenStrategy,
   TokenHeaderStrategy,
 } from './strategies';
@@ -65,6 +66,13 @@ export class AuthenticationService implements OnModuleInit {
         new RawTokenStrategy(looksLikeToken, (t, done) =>
           this.verifyToken(t).then((r) => done(null, r), done),
         ),
+      ),
+    );
+    // NuGet sends the access token as its API key (docs/protocols/core.md §6).
+    this.registry.register(
+      passportResolver(
+        'nuget-api-key',
+        new NuGetApiKeyStrategy((t, done) => this.verifyToken(t).then((r) => done(null, r), done)),
       ),
     );
   }

@@ -3,9 +3,9 @@ import type { Request } from 'express';
 import { Principal } from '../principal';
 
 /**
- * One credential form. The built-in ones are HTTP Basic, `Authorization: Bearer`, `token` and
- * the bare token; format modules register their own (NuGet's `X-NuGet-ApiKey`,
- * container JWTs) in `onModuleInit`.
+ * One credential form. The built-in ones are HTTP Basic, `Authorization: Bearer`, `token`,
+ * the bare token and NuGet's `X-NuGet-ApiKey`; format modules register their own
+ * (container JWTs) in `onModuleInit`.
  *
  * `resolve` returns:
  * - `undefined` when the request carries no credential of this form (the next one is tried);

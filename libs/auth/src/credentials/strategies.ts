@@ -80,6 +80,29 @@ export class RawTokenStrategy extends passport.Strategy {
   }
 }
 
+/**
+ * `X-NuGet-ApiKey: <t>`: NuGet clients (`nuget push -ApiKey`, `dotnet nuget push
+ * --api-key`, `nuget delete`) send the access token in this header, not in
+ * `Authorization`. Any value present is verified: a wrong key is a 401, whose challenge
+ * makes NuGet retry with the source's Basic credentials.
+ */
+export class NuGetApiKeyStrategy extends passport.Strategy {
+  override name = 'nuget-api-key';
+
+  constructor(private readonly verify: (token: string, done: Done) => void) {
+    super();
+  }
+
+  override authenticate(req: Request): void {
+    const value = req.headers['x-nuget-apikey'];
+    const key = typeof value === 'string' ? value.trim() : '';
+    if (!key) return this.fail();
+    this.verify(key, (err, user) =>
+      err ? this.error(err) : user ? this.success(user) : this.fail(),
+    );
+  }
+}
+
 /** `Authorization: Bearer <t>` (and `?access_token=`), through passport-http-bearer. */
 export function bearerStrategy(verify: (token: string, done: Done) => void): passport.Strategy {
   return new PassportBearerStrategy((token: string, done: Done) => verify(token, done));

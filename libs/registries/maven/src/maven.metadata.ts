@@ -1,6 +1,13 @@
-import { TextDecoder } from 'node:util';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { checkName, InvalidArtifactError, NameGrammar, RegistryError } from '@wharf/packages-core';
+import {
+  checkName,
+  InvalidArtifactError,
+  NameGrammar,
+  parseXmlDocument,
+  RegistryError,
+  xmlList as list,
+  xmlRecord as record,
+  xmlText as text_,
+} from '@wharf/packages-core';
 
 /*
  * Pure parsing for the Maven format (docs/protocols/maven.md §2–3): the repository path of a request,
@@ -151,37 +158,10 @@ export const MAX_POM_BYTES = 4 * 1024 * 1024;
  * are decoded by hand. `groupId` falls back to the parent's (Forgejo).
  */
 export function parsePom(bytes: Buffer): MavenPomMetadata {
-  if (bytes.length > MAX_POM_BYTES)
-    throw new InvalidArtifactError(`the pom is larger than ${MAX_POM_BYTES} bytes`);
-  const text = decodeXml(bytes);
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
-    throw new InvalidArtifactError(
-      'the pom declares a DOCTYPE or entities, which are not accepted',
-    );
-  }
-  const valid = XMLValidator.validate(text);
-  if (valid !== true)
-    throw new InvalidArtifactError(
-      `the pom is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`,
-    );
-  const parser = new XMLParser({
-    processEntities: false,
-    ignoreAttributes: true,
-    parseTagValue: false,
-    removeNSPrefix: true,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    trimValues: true,
-    maxNestedTags: 100,
-    isArray: (name) => name === 'license' || name === 'dependency',
+  const doc = parseXmlDocument(bytes, 'the pom', {
+    maxBytes: MAX_POM_BYTES,
+    arrays: ['license', 'dependency'],
   });
-  let doc: Record<string, unknown>;
-  try {
-    doc = parser.parse(text) as Record<string, unknown>;
-  } catch (err) {
-    // maxNestedTags (and any other refusal of the parser) is the pom's defect, not a 500.
-    throw new InvalidArtifactError(`the pom cannot be read: ${(err as Error).message}`);
-  }
   const project = record(doc.project);
   if (!project) throw new InvalidArtifactError('the pom has no <project> element');
   const parent = record(project.parent);
@@ -211,51 +191,6 @@ export function parsePom(bytes: Buffer): MavenPomMetadata {
     licenses: licenses.length ? licenses : undefined,
     dependencies: dependencies.length ? dependencies.map(dropUndefined) : undefined,
   });
-}
-
-/** Decodes by the prolog's declared encoding (UTF-8 when none); an unknown one is a 400. */
-function decodeXml(bytes: Buffer): string {
-  const head = bytes.subarray(0, 200).toString('latin1');
-  const declared =
-    /^(?:\uFEFF|\xEF\xBB\xBF)?<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(
-      head,
-    )?.[1] ?? 'utf-8';
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(declared.toLowerCase(), { fatal: true });
-  } catch {
-    throw new InvalidArtifactError(`the pom declares an unsupported encoding: ${declared}`);
-  }
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    throw new InvalidArtifactError(`the pom is not valid ${declared} text`);
-  }
-}
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function text_(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
-  return value.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);/g, (_m, e: string) => {
-    if (e.startsWith('#x')) return safeCodePoint(parseInt(e.slice(2), 16));
-    if (e.startsWith('#')) return safeCodePoint(parseInt(e.slice(1), 10));
-    return ENTITIES[e];
-  });
-}
-
-function safeCodePoint(n: number): string {
-  return n > 0 && n <= 0x10ffff ? String.fromCodePoint(n) : '\uFFFD';
-}
-
-function record(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-}
-
-function list(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : value === undefined ? [] : [value];
 }
 
 function dropUndefined<T extends object>(obj: T): T {
