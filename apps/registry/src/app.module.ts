@@ -6,6 +6,7 @@ import { CargoModule } from '@wharf/registry-cargo';
 import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
+import { CondaModule } from '@wharf/registry-conda';
 import { CranModule } from '@wharf/registry-cran';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
@@ -35,6 +36,7 @@ export const REGISTRY_MODULES: Type[] = [
   GoModule,
   CranModule,
   NuGetModule,
+  CondaModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
