@@ -15,6 +15,7 @@ import { descriptionText, rPackageArchive } from './support/clients/cran';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
+import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
 import { buildBox } from './support/clients/vagrant';
 import {
   coreEtag,
@@ -384,6 +385,37 @@ const vagrant: FormatProfile = {
   etag: coreEtag,
 };
 
+const condaPut = (owner: string, path: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'conda')}/${path}`, body);
+
+const conda: FormatProfile = {
+  name: 'conda',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_CONDA',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const file = `kit-1.0.${n}-py_0.conda`;
+    const bytes = buildConda({ index: condaIndex('kit', `1.0.${n}`) });
+    return {
+      upload: condaPut(owner, file, bytes),
+      download: `${pkgs(owner, 'conda')}/noarch/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A version with "-", which conda reads as part of the build.
+  async invalidUpload(owner, n) {
+    return condaPut(owner, 'kit.tar.bz2', buildTarBz2({ index: condaIndex('kit', `9.0-${n}`) }));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const body = buildTarBz2({
+      index: condaIndex('kit', `9.1.${n}`),
+      files: { 'big.bin': filler(limit) },
+    });
+    return condaPut(owner, 'kit.tar.bz2', body);
+  },
+  etag: coreEtag,
+};
+
 const cranSource = (owner: string, body: Buffer): KitRequest =>
   put(`${pkgs(owner, 'cran')}/src`, body);
 
@@ -550,6 +582,7 @@ for (const profile of [
   cargo,
   composer,
   vagrant,
+  conda,
   conan,
   chef,
   go,
