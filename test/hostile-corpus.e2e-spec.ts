@@ -201,6 +201,19 @@ const vagrantPaths = (v: string, method: string, body?: Promise<Buffer>): Probe[
     }))(),
   }));
 
+// ---- conda --------------------------------------------------------------------------------
+
+const condaIndexEntry = (name: string, version = '1.0'): ArchiveEntry => ({
+  name: 'info/index.json',
+  body: JSON.stringify({ name, version, build: 'py_0', subdir: 'noarch', depends: [] }),
+});
+const CONDA_PACKAGE = tgzOf([condaIndexEntry('pkg')]);
+const condaPut = (path: string, body: Promise<Buffer>) => async (): Promise<KitRequest> => ({
+  method: 'PUT',
+  path: `${pkgs('conda')}/${path}`,
+  body: await body,
+});
+
 // ---- conan --------------------------------------------------------------------------------
 
 // Every coordinate of a Conan route, with the value the probes keep when another one is probed.
@@ -654,6 +667,36 @@ const ROUTES: Record<string, RouteCase> = {
     names: (v) => [
       at('box name', `${pkgs('vagrant')}/${enc(v)}/1.0.0`, { method: 'DELETE' }, true),
       at('version', `${pkgs('vagrant')}/box/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+
+  // conda: the channel, subdir and file segments of the path, and the name and version in
+  // info/index.json; a .tar.bz2 is read as a tar of any compression (the tar set runs).
+  'PUT /api/packages/:owner/conda/*': {
+    names: (v) => [
+      { position: 'channel', request: condaPut(`${enc(v)}/pkg.tar.bz2`, CONDA_PACKAGE)() },
+      { position: 'file name', fileName: true, request: condaPut(enc(v), CONDA_PACKAGE)() },
+      {
+        position: 'index.json name',
+        request: condaPut('pkg.tar.bz2', tgzOf([condaIndexEntry(v)]))(),
+      },
+      {
+        position: 'index.json version',
+        request: condaPut('pkg.tar.bz2', tgzOf([condaIndexEntry('pkg', v)]))(),
+      },
+    ],
+    archives: [
+      {
+        kind: 'tar',
+        upload: async (a) => condaPut('pkg.tar.bz2', a.build(condaIndexEntry('pkg', '2.0')))(),
+      },
+    ],
+  },
+  'GET /api/packages/:owner/conda/*': {
+    names: (v) => [
+      at('channel', `${pkgs('conda')}/${enc(v)}/noarch/repodata.json`),
+      at('subdir', `${pkgs('conda')}/${enc(v)}/repodata.json`, {}, true),
+      at('file name', `${pkgs('conda')}/noarch/${enc(v)}`, {}, true),
     ],
   },
 
@@ -1131,6 +1174,11 @@ describeEachBackend('hostile corpus', (backend) => {
       201,
     );
     expect(await ok({ method: 'GET', path: recipe })).toBe(200);
+    const condaFile = `${pkgs('conda')}/noarch/pkg-0.1-py_0.tar.bz2`;
+    expect(await ok(await condaPut('pkg.tar.bz2', tgzOf([condaIndexEntry('pkg', '0.1')]))())).toBe(
+      201,
+    );
+    expect(await ok({ method: 'GET', path: condaFile })).toBe(200);
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);

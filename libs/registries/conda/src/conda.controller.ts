@@ -55,9 +55,15 @@ export class CondaController {
 function pathSegments(req: Request): string[] {
   const match = /^\/api\/packages\/[^/]+\/conda\/(.*)$/.exec(req.path);
   const rest = match ? match[1] : '';
+  let segments: string[];
   try {
-    return rest.split('/').map((s) => decodeURIComponent(s));
+    segments = rest.split('/').map((s) => decodeURIComponent(s));
   } catch {
     throw RegistryError.invalid('the path is not valid percent-encoding');
   }
+  if (segments.some((s) => s.includes('/')))
+    throw RegistryError.invalid(
+      'an encoded "/" is not a path separator: send channel segments as they are',
+    );
+  return segments;
 }
