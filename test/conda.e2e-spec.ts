@@ -133,6 +133,20 @@ describeEachBackend('conda registry', (backend) => {
     await request(t.url).get(`${base()}/noarch/index.html`).expect(404);
   });
 
+  it('drops a version deleted through the management API from the next repodata, though it was cached', async () => {
+    const index = condaIndex('gone_pkg', '2.0.0');
+    await put(condaFileName(index, '.tar.bz2'), buildTarBz2({ index })).expect(201);
+    const before = await fetchRepodata('', index.subdir as string);
+    expect(Object.keys(before.doc.packages)).toContain(condaFileName(index, '.tar.bz2'));
+    await request(t.url)
+      .delete('/api/v1/packages/alice/conda/gone_pkg/2.0.0')
+      .auth('alice', PASSWORD)
+      .expect(204);
+    const after = await fetchRepodata('', index.subdir as string);
+    expect(Object.keys(after.doc.packages)).not.toContain(condaFileName(index, '.tar.bz2'));
+    expect(after.etag).not.toBe(before.etag);
+  });
+
   it('puts a package in the subdir its index.json names; every subdir answers, noarch included, empty when nothing is there', async () => {
     const index = condaIndex('native', '2.0', {
       build: 'h1234_1',

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   AppConfig,
   CachedDocument,
+  OWNER_WIDE_SCOPE,
   checkName,
   DocumentCache,
   IngestService,
@@ -83,7 +84,6 @@ export class CondaService {
         blob: staged,
         properties: { [CHANNEL_PROPERTY]: channel, [RECORD_PROPERTY]: JSON.stringify(record) },
       },
-      { inTransaction: async (tx) => tx.bumpScope(scopeOf(channel, record.subdir)) },
     );
   }
 
@@ -120,10 +120,19 @@ export class CondaService {
     return { kind: 'file', ...found };
   }
 
-  /** The repodata of one channel's subdir, from the cache scoped to it (empty when no file is). */
+  /**
+   * The repodata of one channel's subdir (empty when no file is). Cached under the
+   * owner-wide scope, which every write bumps — deletes through the management API
+   * included — with the channel and subdir as the variant.
+   */
   private repodata(owner: UserEntity, channel: string, subdir: string): Promise<CachedDocument> {
     return this.documents.get(
-      { ownerId: owner.id, type: TYPE, scope: scopeOf(channel, subdir), variant: 'repodata' },
+      {
+        ownerId: owner.id,
+        type: TYPE,
+        scope: OWNER_WIDE_SCOPE,
+        variant: variantOf(channel, subdir),
+      },
       async () => {
         const files = await this.query.searchFiles({
           ownerId: owner.id,
@@ -156,8 +165,8 @@ function packageName(channel: string, name: string): string {
   return channel ? `${channel}/${name}` : name;
 }
 
-/** The document scope of a channel's subdir (bumped by every upload to it). */
-function scopeOf(channel: string, subdir: string): string {
+/** The cache variant of a channel's subdir repodata. */
+function variantOf(channel: string, subdir: string): string {
   return `repodata:${channel}:${subdir}`;
 }
 
