@@ -10,7 +10,6 @@ import {
   Res,
   UseFilters,
 } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import {
   BASIC_CHALLENGE,
