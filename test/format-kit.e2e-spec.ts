@@ -16,6 +16,7 @@ import { npmTarball, publishDocument } from './support/clients/npm';
 import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
+import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
 import { buildBox } from './support/clients/vagrant';
 import {
   coreEtag,
@@ -571,6 +572,38 @@ const nuget: FormatProfile = {
   etag: coreEtag,
 };
 
+const swiftPut = (owner: string, version: string, archive: Buffer): KitRequest => {
+  const form = swiftPmPublishForm(archive, { description: 'kit' });
+  return put(`${pkgs(owner, 'swift')}/kit/pkg/${version}`, form.body, {
+    'Content-Type': form.contentType,
+    Accept: 'application/vnd.swift.registry.v1+json',
+  });
+};
+
+const swift: FormatProfile = {
+  name: 'swift',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_SWIFT',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = sourceArchive('pkg', [{ name: `pkg/kit${n}.txt`, text: `kit ${n}` }]);
+    return {
+      upload: swiftPut(owner, `1.0.${n}`, bytes),
+      download: `${pkgs(owner, 'swift')}/kit/pkg/1.0.${n}.zip`,
+      bytes,
+      filename: `pkg-1.0.${n}.zip`,
+    };
+  },
+  // A source archive without Package.swift.
+  async invalidUpload(owner, n) {
+    return swiftPut(owner, `9.0.${n}`, zipOf([{ name: 'pkg/Sources/pkg/a.swift', text: 'x' }]));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const text = filler(2 * limit).toString('base64');
+    return swiftPut(owner, `9.1.${n}`, sourceArchive('pkg', [{ name: 'pkg/big.txt', text }]));
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -588,6 +621,7 @@ for (const profile of [
   go,
   cran,
   nuget,
+  swift,
 ])
   describeFormatKit(profile);
 

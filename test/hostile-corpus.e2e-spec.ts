@@ -5,6 +5,7 @@ import { describeEachBackend } from './support/backends';
 import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/accounts';
 import { registryToken } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
+import { sourceArchive } from './support/clients/swift';
 import { basicAuth, KitRequest, multipart, send, storedState } from './support/format-kit';
 import {
   ArchiveEntry,
@@ -213,6 +214,22 @@ const condaPut = (path: string, body: Promise<Buffer>) => async (): Promise<KitR
   path: `${pkgs('conda')}/${path}`,
   body: await body,
 });
+
+// ---- swift --------------------------------------------------------------------------------
+
+const SWIFT_MANIFEST: ArchiveEntry = {
+  name: 'pkg/Package.swift',
+  body: '// swift-tools-version:5.7\nimport PackageDescription\nlet package = Package(name: "pkg")\n',
+};
+const swiftPublish = (path: string, archive: Buffer): KitRequest => {
+  const form = multipart({}, { field: 'source-archive', filename: 'pkg.zip', content: archive });
+  return { method: 'PUT', path, body: form.body, headers: { 'Content-Type': form.contentType } };
+};
+const swiftPaths = (v: string, suffix = ''): Probe[] => [
+  at('scope', `${pkgs('swift')}/${enc(v)}/pkg/1.0.0${suffix}`),
+  at('package name', `${pkgs('swift')}/scope/${enc(v)}/1.0.0${suffix}`, {}, true),
+  at('version', `${pkgs('swift')}/scope/pkg/${enc(v)}${suffix}`),
+];
 
 // ---- conan --------------------------------------------------------------------------------
 
@@ -635,6 +652,44 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/packages/:owner/rubygems/names': { noNames: 'the compact index name list' },
   'GET /api/packages/:owner/rubygems/api/v1/dependencies': {
     noNames: '`gems` is a list of names to look up, never stored',
+  },
+
+  // Swift: scope, name and version in the path; the source archive is a zip (SwiftPM's).
+  'POST /api/packages/:owner/swift': { noNames: 'the login check' },
+  'POST /api/packages/:owner/swift/login': { noNames: 'the login check' },
+  'GET /api/packages/:owner/swift/identifiers': {
+    noNames: '`url` is looked up among stored repository URLs, never stored',
+  },
+  'GET /api/packages/:owner/swift/:scope/:name': {
+    names: (v) => [
+      at('scope', `${pkgs('swift')}/${enc(v)}/pkg`),
+      at('package name', `${pkgs('swift')}/scope/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/swift/:scope/:name/:version': {
+    names: (v) => [...swiftPaths(v), ...swiftPaths(v, '.zip')],
+  },
+  'GET /api/packages/:owner/swift/:scope/:name/:version/Package.swift': {
+    names: (v) => [
+      ...swiftPaths(v, '/Package.swift'),
+      at('swift version', `${pkgs('swift')}/scope/pkg/1.0.0/Package.swift?swift-version=${enc(v)}`),
+    ],
+  },
+  'PUT /api/packages/:owner/swift/:scope/:name/:version': {
+    names: (v) =>
+      swiftPaths(v).map((p) => ({
+        ...p,
+        request: (async () => ({
+          ...swiftPublish((p.request as KitRequest).path, Buffer.from('refused by its path first')),
+        }))(),
+      })),
+    archives: [
+      {
+        kind: 'zip',
+        upload: async (a) =>
+          swiftPublish(`${pkgs('swift')}/scope/pkg/1.0.0`, await a.build(SWIFT_MANIFEST)),
+      },
+    ],
   },
 
   // Vagrant: every coordinate is in the path; the box is a tar of any compression or a zip.
@@ -1183,6 +1238,10 @@ describeEachBackend('hostile corpus', (backend) => {
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);
     expect(await ok(chefShare(tgzOf([cookbookJson('cb', '0.1.0')])))).toBe(201);
+    expect(await ok(swiftPublish(`${pkgs('swift')}/scope/pkg/0.1.0`, sourceArchive('pkg')))).toBe(
+      201,
+    );
+    expect(await ok({ method: 'GET', path: `${pkgs('swift')}/scope/pkg/0.1.0.zip` })).toBe(200);
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(

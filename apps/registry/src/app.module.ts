@@ -17,6 +17,7 @@ import { NpmModule } from '@wharf/registry-npm';
 import { NuGetModule } from '@wharf/registry-nuget';
 import { PypiModule } from '@wharf/registry-pypi';
 import { RubygemsModule } from '@wharf/registry-rubygems';
+import { SwiftModule } from '@wharf/registry-swift';
 import { VagrantModule } from '@wharf/registry-vagrant';
 
 /** Every format's module; registering a format is one line here. */
@@ -31,6 +32,7 @@ export const REGISTRY_MODULES: Type[] = [
   CargoModule,
   ComposerModule,
   VagrantModule,
+  SwiftModule,
   ConanModule,
   ChefModule,
   GoModule,
