@@ -18,6 +18,7 @@ import { NuGetModule } from '@wharf/registry-nuget';
 import { PypiModule } from '@wharf/registry-pypi';
 import { RubygemsModule } from '@wharf/registry-rubygems';
 import { SwiftModule } from '@wharf/registry-swift';
+import { PubModule } from '@wharf/registry-pub';
 import { VagrantModule } from '@wharf/registry-vagrant';
 
 /** Every format's module; registering a format is one line here. */
@@ -33,6 +34,7 @@ export const REGISTRY_MODULES: Type[] = [
   ComposerModule,
   VagrantModule,
   SwiftModule,
+  PubModule,
   ConanModule,
   ChefModule,
   GoModule,
