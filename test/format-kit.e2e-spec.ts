@@ -17,6 +17,7 @@ import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
 import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
+import { pubPackage } from './support/clients/pub';
 import { buildBox } from './support/clients/vagrant';
 import {
   coreEtag,
@@ -604,6 +605,45 @@ const swift: FormatProfile = {
   etag: coreEtag,
 };
 
+/** `dart pub publish`'s upload step (lish.dart): multipart `file`, 204 with the finalize URL. */
+const pubUpload = (owner: string, content: Buffer): KitRequest => {
+  const form = multipart({}, { field: 'file', filename: 'package.tar.gz', content });
+  return {
+    method: 'POST',
+    path: `${pkgs(owner, 'pub')}/api/packages/versions/new/upload`,
+    body: form.body,
+    headers: { 'Content-Type': form.contentType },
+  };
+};
+
+const pub: FormatProfile = {
+  name: 'pub',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_PUB',
+  challenge: () =>
+    'Bearer realm="pub", message="Use a Wharf access token: dart pub token add <hosted url>"',
+  async artifact(owner, n) {
+    const bytes = pubPackage('kit_pkg', `1.0.${n}`);
+    return {
+      upload: pubUpload(owner, bytes),
+      download: `${pkgs(owner, 'pub')}/api/packages/kit_pkg/files/1.0.${n}.tar.gz`,
+      bytes,
+      filename: `1.0.${n}.tar.gz`,
+    };
+  },
+  uploadedStatus: 204,
+  // A version pub_semver cannot parse.
+  async invalidUpload(owner, n) {
+    return pubUpload(owner, pubPackage('kit_pkg', `9.0.${n}.0`));
+  },
+  async oversizedUpload(owner, n, limit) {
+    return pubUpload(
+      owner,
+      pubPackage('kit_pkg', `9.1.${n}`, `big: ${filler(limit).toString('base64')}\n`),
+    );
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -622,6 +662,7 @@ for (const profile of [
   cran,
   nuget,
   swift,
+  pub,
 ])
   describeFormatKit(profile);
 

@@ -231,6 +231,20 @@ const swiftPaths = (v: string, suffix = ''): Probe[] => [
   at('version', `${pkgs('swift')}/scope/pkg/${enc(v)}${suffix}`),
 ];
 
+// ---- pub ----------------------------------------------------------------------------------
+
+const PUBSPEC: ArchiveEntry = { name: 'pubspec.yaml', body: 'name: pkg\nversion: 1.0.0\n' };
+const pubApi = (rest: string) => `${pkgs('pub')}/api/packages/${rest}`;
+const pubUpload = (content: Buffer): KitRequest => {
+  const form = multipart({}, { field: 'file', filename: 'package.tar.gz', content });
+  return {
+    method: 'POST',
+    path: pubApi('versions/new/upload'),
+    body: form.body,
+    headers: { 'Content-Type': form.contentType },
+  };
+};
+
 // ---- conan --------------------------------------------------------------------------------
 
 // Every coordinate of a Conan route, with the value the probes keep when another one is probed.
@@ -689,6 +703,38 @@ const ROUTES: Record<string, RouteCase> = {
         upload: async (a) =>
           swiftPublish(`${pkgs('swift')}/scope/pkg/1.0.0`, await a.build(SWIFT_MANIFEST)),
       },
+    ],
+  },
+  // pub: names and versions in the read paths; the upload's come from pubspec.yaml.
+  'GET /api/packages/:owner/pub/api/packages/versions/new': { noNames: 'the upload URL' },
+  'POST /api/packages/:owner/pub/api/packages/versions/new/upload': {
+    noNames: 'names come from pubspec.yaml inside the uploaded archive (pub.metadata spec)',
+    archives: [
+      {
+        kind: 'tar',
+        upload: async (a) => pubUpload(await a.build(PUBSPEC)),
+      },
+    ],
+  },
+  'GET /api/packages/:owner/pub/api/packages/versions/new/finalize/:name/:version': {
+    names: (v) => [
+      at('package name', pubApi(`versions/new/finalize/${enc(v)}/1.0.0`)),
+      at('version', pubApi(`versions/new/finalize/pkg/${enc(v)}`)),
+    ],
+  },
+  'GET /api/packages/:owner/pub/api/packages/:name': {
+    names: (v) => [at('package name', pubApi(enc(v)), {}, true)],
+  },
+  'GET /api/packages/:owner/pub/api/packages/:name/:version': {
+    names: (v) => [
+      at('package name', pubApi(`${enc(v)}/1.0.0`), {}, true),
+      at('version', pubApi(`pkg/${enc(v)}`)),
+    ],
+  },
+  'GET /api/packages/:owner/pub/api/packages/:name/files/:file': {
+    names: (v) => [
+      at('package name', pubApi(`${enc(v)}/files/1.0.0.tar.gz`), {}, true),
+      at('archive file', pubApi(`pkg/files/${enc(v)}`), {}, true),
     ],
   },
 
@@ -1242,6 +1288,9 @@ describeEachBackend('hostile corpus', (backend) => {
       201,
     );
     expect(await ok({ method: 'GET', path: `${pkgs('swift')}/scope/pkg/0.1.0.zip` })).toBe(200);
+    const pubspec = { name: 'pubspec.yaml', body: 'name: pkg\nversion: 0.1.0\n' };
+    expect(await ok(pubUpload(await tgzOf([pubspec])))).toBe(204);
+    expect(await ok({ method: 'GET', path: pubApi('pkg/files/0.1.0.tar.gz') })).toBe(200);
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(
