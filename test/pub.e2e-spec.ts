@@ -19,8 +19,11 @@ const PUB_JSON = 'application/vnd.pub.v2+json';
  * multipart POST of `file` named package.tar.gz without following redirects, the
  * `Location` header fetched with the same headers and its `success.message` shown;
  * errors' `error.message` shown) and lib/src/source/hosted.dart (the version listing:
- * `versions[].version`, `archive_url`, `archive_sha256`, `pubspec`), as of Dart 3.x;
- * the token is sent as `dart pub token add` stores it, `Authorization: Bearer`.
+ * `versions[].version`, `archive_url`, `archive_sha256`, `pubspec`). lish.dart was read at
+ * dart-lang/pub 003f111c; that old revision resolves `/api/packages/versions/new` against
+ * the server root, the Dart 2.15+ clients that hosted URLs with a path need resolve it
+ * under the hosted URL, as played here. The token is sent as `dart pub token add` stores
+ * it, `Authorization: Bearer`.
  */
 describeEachBackend('pub registry', (backend) => {
   let t: TestApp;
