@@ -41,3 +41,4 @@ export * from './packages/package-catalog.query';
 export * from './documents/document-cache';
 export { OWNER_WIDE_SCOPE, type DocumentScope } from './documents/document-generations';
 export * from './http/parse-xml';
+export * from './http/parse-yaml';

@@ -1,6 +1,11 @@
 import { Readable } from 'node:stream';
-import { CST, parse as parseYaml, Parser, YAMLParseError } from 'yaml';
-import { checkName, InvalidArtifactError, NameGrammar, readTarEntry } from '@wharf/packages-core';
+import {
+  checkName,
+  InvalidArtifactError,
+  NameGrammar,
+  parseYamlDocument,
+  readTarEntry,
+} from '@wharf/packages-core';
 
 /*
  * Pure parsing of an uploaded chart archive (docs/protocols/helm.md §3): find
@@ -129,23 +134,7 @@ export async function readChartMetadata(
 
 /** Validates Chart.yaml text (docs/protocols/helm.md §3) and keeps the fields the index serves. */
 export function parseChartYaml(text: string): HelmChartMetadata {
-  let doc: unknown;
-  try {
-    assertYamlDepth(text);
-    // Aliases are capped so a "billion laughs" document cannot blow up memory.
-    doc = parseYaml(text, {
-      maxAliasCount: 50,
-      // An unknown tag is read as a plain value and checked as such; no process warning.
-      logLevel: 'error',
-      prettyErrors: false,
-      strict: true,
-      uniqueKeys: true,
-    });
-  } catch (err) {
-    if (err instanceof InvalidArtifactError) throw err;
-    const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
-    throw new InvalidArtifactError(`Chart.yaml is not valid YAML: ${why}`);
-  }
+  const doc = parseYamlDocument(text, 'Chart.yaml', { maxDepth: MAX_YAML_DEPTH });
   if (!isRecord(doc)) throw new InvalidArtifactError('Chart.yaml must be a YAML mapping');
   const f = new Fields(doc);
   const apiVersion = f.string('apiVersion');
@@ -208,33 +197,6 @@ function checkChartYamlName(value: string, grammar: NameGrammar, forgejo: string
     checkName(value, grammar);
   } catch (err) {
     throw new InvalidArtifactError(`${forgejo}: Chart.yaml's ${(err as Error).message}`);
-  }
-}
-
-/**
- * Refuses a document nested deeper than MAX_YAML_DEPTH (`[[[[…`, `a: {a: {…`, `- - - …`)
- * from its concrete syntax tree: the library's lexer and parser are iterative, and this walk
- * keeps its own stack, so only the composer that follows recurses — over a bounded depth.
- */
-function assertYamlDepth(text: string): void {
-  const stack: [CST.Token, number][] = [];
-  for (const token of new Parser().parse(text)) stack.push([token, 0]);
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [token, depth] = next;
-    if (depth > MAX_YAML_DEPTH)
-      throw new InvalidArtifactError(
-        `Chart.yaml is nested more than ${MAX_YAML_DEPTH} levels deep`,
-      );
-    if (token.type === 'document' && token.value) stack.push([token.value, depth]);
-    if (
-      token.type === 'block-map' ||
-      token.type === 'block-seq' ||
-      token.type === 'flow-collection'
-    )
-      for (const item of token.items) {
-        if ('key' in item && item.key) stack.push([item.key, depth + 1]);
-        if (item.value) stack.push([item.value, depth + 1]);
-      }
   }
 }
 

@@ -1,7 +1,12 @@
 import { Readable } from 'node:stream';
 import { compare as compareSemver, prerelease } from 'semver';
-import { CST, parse as parseYaml, Parser, YAMLParseError } from 'yaml';
-import { checkName, InvalidArtifactError, NameGrammar, readTarEntry } from '@wharf/packages-core';
+import {
+  checkName,
+  InvalidArtifactError,
+  NameGrammar,
+  parseYamlDocument,
+  readTarEntry,
+} from '@wharf/packages-core';
 
 /*
  * Pure rules of the pub format (docs/protocols/pub.md §3): the package name and version
@@ -146,20 +151,7 @@ export async function readPubspec(
 
 /** Validates pubspec.yaml text: a mapping with a valid `name` and a SemVer `version`. */
 export function parsePubspec(text: string): Pubspec {
-  let doc: unknown;
-  try {
-    assertYamlDepth(text);
-    doc = parseYaml(text, {
-      maxAliasCount: 50,
-      logLevel: 'error',
-      prettyErrors: false,
-      uniqueKeys: true,
-    });
-  } catch (err) {
-    if (err instanceof InvalidArtifactError) throw err;
-    const why = err instanceof YAMLParseError ? err.message.split('\n')[0] : String(err);
-    throw new InvalidArtifactError(`pubspec.yaml is not valid YAML: ${why}`);
-  }
+  const doc = parseYamlDocument(text, 'pubspec.yaml', { maxDepth: MAX_YAML_DEPTH });
   if (!doc || typeof doc !== 'object' || Array.isArray(doc))
     throw new InvalidArtifactError('pubspec.yaml must be a YAML mapping');
   const pubspec = toJson(doc) as Record<string, unknown>;
@@ -191,32 +183,6 @@ function toJson(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toJson(v)]));
   if (typeof value === 'number' && !Number.isFinite(value)) return null;
   return value;
-}
-
-/**
- * Refuses a document nested deeper than MAX_YAML_DEPTH from its concrete syntax tree,
- * walked with its own stack, so the composer that follows recurses over a bounded depth.
- */
-function assertYamlDepth(text: string): void {
-  const stack: [CST.Token, number][] = [];
-  for (const token of new Parser().parse(text)) stack.push([token, 0]);
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [token, depth] = next;
-    if (depth > MAX_YAML_DEPTH)
-      throw new InvalidArtifactError(
-        `pubspec.yaml is nested more than ${MAX_YAML_DEPTH} levels deep`,
-      );
-    if (token.type === 'document' && token.value) stack.push([token.value, depth]);
-    if (
-      token.type === 'block-map' ||
-      token.type === 'block-seq' ||
-      token.type === 'flow-collection'
-    )
-      for (const item of token.items) {
-        if ('key' in item && item.key) stack.push([item.key, depth + 1]);
-        if (item.value) stack.push([item.value, depth + 1]);
-      }
-  }
 }
 
 /** pub's order: SemVer precedence (build metadata breaks ties by text). */
