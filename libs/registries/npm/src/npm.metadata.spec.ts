@@ -33,7 +33,14 @@ beforeAll(() => {
   const res = spawnSync('npm', ['pack', '--json', '--cache', path.join(dir, '.cache')], {
     cwd: dir,
     encoding: 'utf8',
-    env: { PATH: process.env.PATH!, HOME: dir },
+    // Packing a local folder needs no registry: offline, no update check (a flaky network
+    // read once failed the pack with EOF).
+    env: {
+      PATH: process.env.PATH!,
+      HOME: dir,
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    },
   });
   if (res.status !== 0) throw new Error(`npm pack failed: ${res.stderr}`);
   [packed] = JSON.parse(res.stdout) as (typeof packed)[];
