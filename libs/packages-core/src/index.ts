@@ -42,3 +42,5 @@ export * from './documents/document-cache';
 export { OWNER_WIDE_SCOPE, type DocumentScope } from './documents/document-generations';
 export * from './http/parse-xml';
 export * from './http/parse-yaml';
+export * from './signing/signing-key.service';
+export * from './archives/xz-writer';
