@@ -100,6 +100,44 @@ describeEachBackend('identity: organizations and packages API', (backend) => {
       ).toBe(200);
     });
 
+    it("governs the management API by Forgejo's scope categories", async () => {
+      const token = async (name: string, scopes: string[]) => {
+        const res = await api('POST', '/api/v1/users/alice/tokens', basic('alice', PW), {
+          name,
+          scopes,
+        });
+        expect(res.status).toBe(201);
+        return bearer(res.json().sha1);
+      };
+      const orgWrite = await token('org-write', ['write:organization']);
+      const orgRead = await token('org-read-only', ['read:organization']);
+      const user = await token('user-read', ['read:user']);
+      // stored, listed, granting nothing Wharf has
+      const repo = await token('repo', ['write:repository', 'read:issue']);
+      const all = await token('everything', ['all']);
+
+      const patch = (auth: Record<string, string>) =>
+        api('PATCH', '/api/v1/orgs/acme', auth, { full_name: 'Acme' });
+      expect((await patch(orgWrite)).status).toBe(200);
+      expect((await patch(orgRead)).status).toBe(403);
+      expect((await patch(all)).status).toBe(200);
+      expect((await api('GET', '/api/v1/orgs/acme/members', orgRead)).status).toBe(200);
+      expect((await api('GET', '/api/v1/orgs/acme/members', user)).status).toBe(403);
+      expect((await api('GET', '/api/v1/orgs/acme', repo)).status).toBe(403);
+
+      expect((await api('GET', '/api/v1/user', user)).json()).toMatchObject({ login: 'alice' });
+      const refused = await api('GET', '/api/v1/user', orgWrite);
+      expect(refused.status).toBe(403);
+      expect(refused.json().message).toContain('read:user');
+      expect((await api('GET', '/api/v1/user', all)).status).toBe(200);
+
+      const listed = (await api('GET', '/api/v1/users/alice/tokens', basic('alice', PW))).json();
+      const scopesOf = (name: string) =>
+        listed.find((t: { name: string }) => t.name === name).scopes;
+      expect(scopesOf('repo')).toEqual(['read:issue', 'write:repository']);
+      expect(scopesOf('everything')).toEqual(['all']);
+    });
+
     it('keeps at least one admin; members may leave', async () => {
       expect(
         (await api('PUT', '/api/v1/orgs/acme/members/alice', basic('alice', PW), { role: 'write' }))

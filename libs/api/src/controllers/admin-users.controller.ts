@@ -21,7 +21,8 @@ import { PageQuery, pageOf, setPagingHeaders } from '../http/paging';
 import { ApiUser } from '../shapes/api-shapes';
 import { presentUser } from '../shapes/present';
 
-const ADMIN = { siteAdmin: true, scope: TokenScope.Admin };
+const ADMIN = { siteAdmin: true, scope: TokenScope.WriteAdmin };
+const ADMIN_READ = { siteAdmin: true, scope: TokenScope.ReadAdmin };
 
 @ApiController('admin/users', 'admin')
 export class AdminUsersController {
@@ -49,7 +50,7 @@ export class AdminUsersController {
 
   // Forgejo `GET /admin/users` (adminSearchUsers), paged.
   @Get()
-  @SignedIn(ADMIN)
+  @SignedIn(ADMIN_READ)
   @ApiOkResponse({ type: [ApiUser] })
   @ApiOperation({ operationId: 'adminSearchUsers' })
   async list(

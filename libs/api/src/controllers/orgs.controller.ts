@@ -43,7 +43,8 @@ import { ApiMember, ApiOrganization } from '../shapes/api-shapes';
 import { presentMember, presentOrganization } from '../shapes/present';
 
 // Changing an organization with a token needs the token's admin scope.
-const MANAGE = { scope: TokenScope.Admin };
+const MANAGE = { scope: TokenScope.WriteOrganization };
+const READ = { scope: TokenScope.ReadOrganization };
 
 @ApiController('orgs', 'organization')
 export class OrgsController {
@@ -73,7 +74,7 @@ export class OrgsController {
 
   // Forgejo `GET /orgs/{org}` (orgGet): 404 for an organization the caller may not see.
   @Get(':org')
-  @OptionalSignIn()
+  @OptionalSignIn(TokenScope.ReadOrganization)
   @ApiOkResponse({ type: ApiOrganization })
   @ApiOperation({ operationId: 'orgGet' })
   async get(
@@ -117,7 +118,7 @@ export class OrgsController {
 
   // Forgejo `GET /orgs/{org}/members` (orgListMembers), with each member's role; members and site admins.
   @Get(':org/members')
-  @SignedIn()
+  @SignedIn(READ)
   @ApiOkResponse({ type: [ApiMember] })
   @ApiOperation({ operationId: 'orgListMembers' })
   async members(

@@ -1,6 +1,6 @@
 import { Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
-import { CurrentPrincipal, Principal, SignedIn } from '@wharf/auth';
+import { CurrentPrincipal, Principal, SignedIn, TokenScope } from '@wharf/auth';
 import { AppConfig } from '@wharf/packages-core';
 import { ApiController } from '../http/api-controller.decorator';
 import { ApiUser } from '../shapes/api-shapes';
@@ -10,9 +10,9 @@ import { presentUser } from '../shapes/present';
 export class UserController {
   constructor(private readonly config: AppConfig) {}
 
-  // Forgejo `GET /user` (userGetCurrent): any valid credential, whatever its scopes.
+  // Forgejo `GET /user` (userGetCurrent): a password, or a token with read:user (or write:user).
   @Get()
-  @SignedIn()
+  @SignedIn({ scope: TokenScope.ReadUser })
   @ApiOkResponse({ type: ApiUser })
   @ApiOperation({ operationId: 'userGetCurrent' })
   whoAmI(@CurrentPrincipal() principal: Principal): ApiUser {

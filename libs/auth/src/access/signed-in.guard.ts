@@ -36,9 +36,15 @@ export function SignedIn(requirement: SignInRequirement = {}) {
   );
 }
 
-/** Authenticates if credentials are present; anonymous passes (the handler decides visibility). */
-export function OptionalSignIn() {
-  return applyDecorators(SetMetadata(SIGN_IN, { required: false }), UseGuards(SignedInGuard));
+/**
+ * Authenticates if credentials are present; anonymous passes (the handler decides
+ * visibility). A token must still carry `scope` when one is given.
+ */
+export function OptionalSignIn(scope?: TokenScope) {
+  return applyDecorators(
+    SetMetadata(SIGN_IN, { required: false, scope }),
+    UseGuards(SignedInGuard),
+  );
 }
 
 @Injectable()

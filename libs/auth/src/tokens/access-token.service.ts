@@ -8,7 +8,7 @@ import {
   UserEntity,
 } from '@wharf/packages-core';
 import { CredentialCache } from '../credentials/credential-cache';
-import { decodeScopes, TokenScope } from './token-scopes';
+import { decodeScopes, encodeScopes, TokenScope } from './token-scopes';
 import { generateToken, hashToken, looksLikeToken } from './token-secret';
 
 export interface NewToken {
@@ -49,7 +49,7 @@ export class AccessTokenService {
       name,
       tokenHash: hashToken(token),
       tokenLastEight: token.slice(-8),
-      scopes: [...new Set(spec.scopes)].sort().join(','),
+      scopes: encodeScopes(spec.scopes),
       expiresUnix: spec.expiresUnix ?? null,
       lastUsedUnix: null,
       createdUnix: nowUnix(),

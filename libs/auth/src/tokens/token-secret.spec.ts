@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeScopes, parseScopes, scopeCovers, TokenScope } from './token-scopes';
+import { decodeScopes, encodeScopes, parseScopes, scopeCovers, TokenScope } from './token-scopes';
 import { generateToken, hashToken, looksLikeToken } from './token-secret';
 
 describe('access token secrets', () => {
@@ -29,11 +29,29 @@ describe('token scopes', () => {
     expect(parseScopes(['write:package', 'read:package'])).toEqual({
       scopes: [TokenScope.ReadPackage, TokenScope.WritePackage],
     });
-    expect(parseScopes(['all'])).toEqual({
-      scopes: [TokenScope.Admin, TokenScope.ReadPackage, TokenScope.WritePackage],
-    });
-    expect(parseScopes(['read:package', 'write:repository'])).toEqual({
-      unknown: 'write:repository',
+    const all = parseScopes(['all']);
+    expect('scopes' in all && all.scopes).toHaveLength(18);
+    expect('scopes' in all && all.scopes).toContain(TokenScope.ReadUser);
+    expect('scopes' in all && all.scopes).not.toContain(TokenScope.Admin);
+    // every name Forgejo documents is accepted, even those naming nothing Wharf has
+    for (const category of [
+      'activitypub',
+      'admin',
+      'issue',
+      'misc',
+      'notification',
+      'organization',
+      'package',
+      'repository',
+      'user',
+    ])
+      for (const access of ['read', 'write'])
+        expect(parseScopes([`${access}:${category}`])).toEqual({
+          scopes: [`${access}:${category}`],
+        });
+    expect(parseScopes(['admin'])).toEqual({ scopes: [TokenScope.Admin] });
+    expect(parseScopes(['read:package', 'delete:repository'])).toEqual({
+      unknown: 'delete:repository',
     });
   });
 
@@ -46,10 +64,28 @@ describe('token scopes', () => {
     expect(scopeCovers(write, TokenScope.ReadPackage)).toBe(true);
     expect(scopeCovers(write, TokenScope.Admin)).toBe(false);
     expect(scopeCovers(admin, TokenScope.WritePackage)).toBe(true);
+    expect(scopeCovers(admin, TokenScope.WriteOrganization)).toBe(true);
+    // categories are separate: a package token manages no organization, and the reverse
+    expect(scopeCovers(write, TokenScope.ReadOrganization)).toBe(false);
+    expect(scopeCovers(new Set([TokenScope.WriteOrganization]), TokenScope.ReadOrganization)).toBe(
+      true,
+    );
+    expect(scopeCovers(new Set([TokenScope.WriteRepository]), TokenScope.ReadPackage)).toBe(false);
   });
 
   it('decode stored scopes, ignoring names this version does not know', () => {
     expect(decodeScopes('read:package,future:thing')).toEqual(new Set([TokenScope.ReadPackage]));
     expect(decodeScopes('')).toEqual(new Set());
+  });
+
+  it('store every Forgejo scope as "all" (short enough for the column) and read it back', () => {
+    const all = parseScopes(['all']);
+    if (!('scopes' in all)) throw new Error('all refused');
+    expect(encodeScopes(all.scopes)).toBe('all');
+    expect(encodeScopes([...all.scopes, TokenScope.Admin])).toBe('all,admin');
+    expect(decodeScopes('all')).toEqual(new Set(all.scopes));
+    expect(encodeScopes([TokenScope.WritePackage, TokenScope.ReadPackage])).toBe(
+      'read:package,write:package',
+    );
   });
 });
