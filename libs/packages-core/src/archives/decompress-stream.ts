@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecoder } from 'fzstd';
 import Bunzip from 'seek-bzip';
 import { XzReadableStream } from 'xz-decompress';
+import { rewriteXzChecks } from './xz-check-rewrite';
 
 /*
  * The decompressors the tar reader puts in front of tar-stream, each a library, each
@@ -10,6 +11,8 @@ import { XzReadableStream } from 'xz-decompress';
  * - gzip: node:zlib. Concatenated members (alpine .apk) come out as one stream.
  * - xz: xz-decompress (xz-embedded in WebAssembly). Its dictionary is capped at 64 MiB
  *   (xz -9); it decodes one stream at a time per process (the library serialises them).
+ *   It verifies CRC32/CRC64 checks only: streams with SHA-256 checks (rpm) are reframed
+ *   first (xz-check-rewrite.ts).
  * - zstd: fzstd, fed one block at a time, so one step yields at most one block (≤128 KiB);
  *   frames whose window is over 128 MiB are refused before fzstd allocates it (the
  *   reference zstd refuses them too unless told `--memory`).
@@ -55,6 +58,40 @@ export function decompress(
   }
 }
 
+/**
+ * Reads the first bytes of `archive` to choose its decompressor (unless `asked` names one),
+ * and gives back a stream of all of its bytes. `ioError()` is the error the archive stream
+ * itself raised, if any: a storage failure, which says nothing about the archive.
+ */
+export async function sniffCompression(
+  archive: Readable,
+  asked: TarCompression | 'detect',
+): Promise<{ input: Readable; compression: TarCompression; ioError: () => unknown }> {
+  const source = archive[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let head = Buffer.alloc(0);
+  while (head.length < 6) {
+    const next = await source.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  const compression = asked === 'detect' ? detectCompression(head) : asked;
+  let failure: unknown;
+  const pull = () =>
+    source.next().catch((err: unknown) => {
+      failure ??= err;
+      throw err;
+    });
+  async function* all(): AsyncGenerator<Buffer> {
+    if (head.length) yield head;
+    for (let next = await pull(); !next.done; next = await pull()) yield next.value;
+  }
+  return {
+    input: Readable.from(all(), { objectMode: false }),
+    compression,
+    ioError: () => failure,
+  };
+}
+
 export class TruncatedError extends Error {
   constructor(what: string) {
     super(`the ${what} stream ends early (truncated)`);
@@ -72,8 +109,10 @@ const XZ_ERRORS: Record<string, string> = {
 };
 
 async function* unxz(input: Readable): AsyncGenerator<Buffer> {
+  // SHA-256 checks (rpm payloads) are rewritten to none first: xz-check-rewrite.ts says why.
+  const framed = Readable.from(rewriteXzChecks(input), { objectMode: false });
   const reader = new XzReadableStream(
-    Readable.toWeb(input) as ReadableStream<Uint8Array>,
+    Readable.toWeb(framed) as ReadableStream<Uint8Array>,
   ).getReader();
   try {
     for (;;) {
@@ -88,6 +127,7 @@ async function* unxz(input: Readable): AsyncGenerator<Buffer> {
     throw code && XZ_ERRORS[code] ? new Error(XZ_ERRORS[code]) : err;
   } finally {
     await reader.cancel().catch(() => undefined); // releases the lock when stopped early
+    framed.destroy();
     input.destroy();
   }
 }
@@ -237,15 +277,18 @@ class ChunkSink {
   }
 }
 
-/** Input bytes pulled from a stream on demand, for decoders that read synchronously. */
-class ByteQueue {
+/**
+ * Input bytes pulled from a stream on demand, for decoders that read synchronously and for
+ * readers of binary layouts (rpm headers, cpio): exact reads, skips, and the rest as a stream.
+ */
+export class ByteQueue {
   private readonly source: AsyncIterator<Buffer>;
   private chunks: Buffer[] = [];
   private offset = 0; // into chunks[0]
   private available = 0;
   private ended = false;
 
-  constructor(input: Readable) {
+  constructor(input: AsyncIterable<Buffer>) {
     this.source = input[Symbol.asyncIterator]();
   }
 
@@ -275,6 +318,26 @@ class ByteQueue {
       this.consume(count);
     }
     return out;
+  }
+
+  /** Up to `max` bytes (at least one) of what comes next; a TruncatedError when nothing is left. */
+  async take(max: number, what: string): Promise<Buffer> {
+    if (!(await this.fill(1))) throw new TruncatedError(what);
+    const head = this.chunks[0];
+    const count = Math.min(max, head.length - this.offset);
+    const out = head.subarray(this.offset, this.offset + count);
+    this.consume(count);
+    return out;
+  }
+
+  /** Everything not read yet: what is buffered, then the rest of the input. */
+  async *rest(): AsyncGenerator<Buffer> {
+    while (await this.fill(1)) {
+      const head = this.chunks[0];
+      const out = head.subarray(this.offset);
+      this.consume(out.length);
+      yield out;
+    }
   }
 
   async skip(n: number, what: string): Promise<void> {

@@ -6,7 +6,7 @@ import {
   RegistryErrorCode,
   UnsafeArchiveEntryError,
 } from '../errors/registry-error';
-import { decompress, detectCompression, TarCompression } from './decompress-stream';
+import { decompress, sniffCompression, TarCompression } from './decompress-stream';
 
 export type { TarCompression } from './decompress-stream';
 
@@ -80,7 +80,10 @@ export async function* walkTar(
 ): AsyncGenerator<TarEntry, void, undefined> {
   const label = options.label ?? 'the tar archive';
   const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const { input, compression, ioError } = await sniff(archive, options.compression ?? 'detect');
+  const { input, compression, ioError } = await sniffCompression(
+    archive,
+    options.compression ?? 'detect',
+  );
   const overBudget = () =>
     new ArchiveBudgetError(`${label} unpacks to more than ${options.maxUnpacked} bytes`);
   const tarBytes = decompress(input, compression, options.maxUnpacked, overBudget);
@@ -231,36 +234,6 @@ async function readAll(
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks, total);
-}
-
-/** Reads the first bytes to choose the decompressor, and gives back a stream of all of them. */
-async function sniff(
-  archive: Readable,
-  asked: TarCompression | 'detect',
-): Promise<{ input: Readable; compression: TarCompression; ioError: () => unknown }> {
-  const source = archive[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let head = Buffer.alloc(0);
-  while (head.length < 6) {
-    const next = await source.next();
-    if (next.done) break;
-    head = Buffer.concat([head, next.value]);
-  }
-  const compression = asked === 'detect' ? detectCompression(head) : asked;
-  let failure: unknown;
-  const pull = () =>
-    source.next().catch((err: unknown) => {
-      failure ??= err;
-      throw err;
-    });
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length) yield head;
-    for (let next = await pull(); !next.done; next = await pull()) yield next.value;
-  }
-  return {
-    input: Readable.from(all(), { objectMode: false }),
-    compression,
-    ioError: () => failure,
-  };
 }
 
 function asArtifactError(err: unknown, label: string, compression: TarCompression): RegistryError {
