@@ -14,7 +14,7 @@ import {
   isUniqueViolation,
   RetryTransaction,
 } from '../database/database.service';
-import { bumpGenerations } from './document-generations';
+import { bumpGenerations, OWNER_WIDE_SCOPE } from './document-generations';
 import { nowUnix } from '../entities';
 
 /*
@@ -68,7 +68,11 @@ export interface IndexLogSummary {
   segments: number;
   /** `seq` of the last segment: read up to it to get exactly the summarized bytes. */
   lastSeq: number;
-  /** When the log last changed (an append, or a repair after a deletion). */
+  /**
+   * When the log last changed, or a file of the owner's type did (a deletion may change
+   * the log without touching a segment left): never earlier than a change, so a client's
+   * If-Modified-Since cannot hide one.
+   */
   updatedUnix: number;
   streams: IndexStreamSummary[];
 }
@@ -319,12 +323,18 @@ export class IndexLogService {
         keyParams(key),
       );
     if (!rows.length) return null;
+    // A deletion of the last segment's successor changes the log without touching a segment
+    // left: every write of the owner's files of this type bumps the owner-wide generation.
+    const written: { updated_unix: number | string }[] = await this.db.manager.query(
+      'SELECT updated_unix FROM document_generation WHERE owner_id = ? AND type = ? AND scope = ?',
+      [key.ownerId, key.type, OWNER_WIDE_SCOPE],
+    );
     const h = await loadHashers();
     const state = parseState(rows[0].state, spec);
     return {
       segments: state.segments,
       lastSeq: Number(rows[0].seq),
-      updatedUnix: Number(rows[0].updated_unix),
+      updatedUnix: Math.max(Number(rows[0].updated_unix), Number(written[0]?.updated_unix ?? 0)),
       streams: state.streams.map((stream) => ({
         size: stream.size,
         digests: Object.fromEntries(
