@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -210,4 +211,32 @@ export function newcCpio(entries: { name: string; data: Buffer }[]): Buffer {
   entries.forEach((e, i) => entry(e.name, e.data, 0o100644, i + 1));
   entry('TRAILER!!!', Buffer.alloc(0), 0, 0);
   return gzipSync(Buffer.concat(parts));
+}
+
+/**
+ * Another version of an rpm without running rpmbuild again: every occurrence of `from` in
+ * its main header becomes `to` (same length, so no offset moves), and the signature
+ * header's digests of the main header (SHA-256, SHA-1) and of header + payload (MD5) are
+ * recomputed, as rpm would have written them. For suites that publish many versions.
+ */
+export function renumberRpm(rpm: Buffer, from: string, to: string): Buffer {
+  if (Buffer.byteLength(from) !== Buffer.byteLength(to)) throw new Error('same length only');
+  const out = Buffer.from(rpm);
+  const { headerStart, payloadStart } = rpmLayout(out);
+  const header = out.subarray(headerStart, payloadStart);
+  const needle = Buffer.from(from);
+  for (let at = header.indexOf(needle); at >= 0; at = header.indexOf(needle, at + 1))
+    Buffer.from(to).copy(header, at);
+  const il = out.readUInt32BE(96 + 8);
+  const store = 96 + 16 + il * 16;
+  for (let i = 0; i < il; i++) {
+    const entry = 96 + 16 + i * 16;
+    const offset = store + out.readUInt32BE(entry + 8);
+    const tag = out.readUInt32BE(entry);
+    const digest = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest();
+    if (tag === 273) out.write(digest('sha256', header).toString('hex'), offset, 'ascii');
+    if (tag === 269) out.write(digest('sha1', header).toString('hex'), offset, 'ascii');
+    if (tag === 1004) digest('md5', out.subarray(headerStart)).copy(out, offset);
+  }
+  return out;
 }

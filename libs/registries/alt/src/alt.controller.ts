@@ -47,7 +47,7 @@ export class AltController {
       req.resume();
       throw RegistryError.notFound('upload to {base}/upload or {base}/{group}/upload');
     }
-    const group = normalizeGroup(segments.slice(0, -1).join('/'));
+    const group = normalizeGroup(segments.slice(0, -1));
     const body = await openUploadBody(req);
     await this.alt.upload(owner, principal.user.id, group, body.stream, body.declaredSize);
   }
@@ -153,7 +153,7 @@ function parseTarget(segments: string[]): Target | null {
 /** The group of `a/b/c.repo`: `a/b/c` (`alt` being the default group). */
 function repoGroup(segments: string[]): string {
   const last = segments[segments.length - 1];
-  return normalizeGroup([...segments.slice(0, -1), last.slice(0, -'.repo'.length)].join('/'));
+  return normalizeGroup([...segments.slice(0, -1), last.slice(0, -'.repo'.length)]);
 }
 
 /**

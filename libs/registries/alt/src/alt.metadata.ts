@@ -4,6 +4,7 @@ import { finished } from 'node:stream/promises';
 import {
   InvalidArtifactError,
   NameGrammar,
+  RegistryError,
   checkName,
   readRpm,
   RpmHeader,
@@ -67,11 +68,18 @@ export const RPM_VERSION: NameGrammar = {
   maxLength: 128,
 };
 
-/** The group of a URL: `alt` (and nothing) is the default group, stored as ''. */
-export function normalizeGroup(group: string): string {
-  const trimmed = group.replace(/^\/+|\/+$/g, '');
-  if (trimmed === '' || trimmed === 'alt') return '';
-  return checkName(trimmed, ALT_GROUP);
+/**
+ * The group of a URL's segments (`['el9', 'stable']`): none, or exactly `alt`, is the
+ * default group, stored as ''. An empty segment is refused, not folded away.
+ */
+export function normalizeGroup(segments: string[]): string {
+  if (segments.length === 0) return '';
+  if (segments.some((s) => s === ''))
+    throw RegistryError.invalid(
+      'invalid group: a segment is empty (the default group is spelled alt, as in alt.repo)',
+    );
+  const group = segments.join('/');
+  return group === 'alt' ? '' : checkName(group, ALT_GROUP);
 }
 
 /** The segments a group's URLs and config use: `['alt']` for the default group. */
