@@ -16,6 +16,7 @@ import {
   newcCpio,
   parseRelease,
   readPkglistWithLibrpm,
+  renumberRpm,
   replacePayload,
   xzDecompress,
 } from './support/clients/alt';
@@ -335,6 +336,34 @@ describeIf(
           'mid-c',
           'mid-d',
         ]);
+      });
+
+      it('keeps every package of concurrent uploads, and follows a deletion through the management API', async () => {
+        const template = rpm({
+          name: 'race-zq000000',
+          version: '1',
+          release: 'alt1',
+          arch: 'noarch',
+        });
+        const names = Array.from(
+          { length: 8 },
+          (_, i) => `race-zq${String(i + 1).padStart(6, '0')}`,
+        );
+        const results = await Promise.all(
+          names.map((name) => upload('race', renumberRpm(template, 'race-zq000000', name))),
+        );
+        expect(results.map((r) => r.status)).toEqual(names.map(() => 201));
+        const repo = `${base()}/race.repo`;
+        const listed = (await aptUpdate(repo, 'noarch')).records.map((r) => r.name);
+        expect([...listed].sort()).toEqual(names);
+
+        // Another path than this API's DELETE: the index follows all the same.
+        await request(t.url)
+          .delete(`/api/v1/packages/alice/alt/${names[3]}/1-alt1`)
+          .auth('alice', token)
+          .expect(204);
+        const after = await aptUpdate(repo, 'noarch');
+        expect(after.records.map((r) => r.name)).toEqual(listed.filter((n) => n !== names[3]));
       });
 
       describe('refuses bad uploads with a clear 4xx and stores nothing', () => {
