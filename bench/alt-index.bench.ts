@@ -12,7 +12,8 @@
  * Packages are one rpmbuild package renumbered (test/support/clients/alt.ts renumberRpm),
  * each a new name, in one group and architecture. Prints, never asserts.
  *
- *   npm run bench:alt          (BENCH_OTHERS=5000 BENCH_ROUNDS=30)
+ *   npm run bench:alt          (BENCH_OTHERS=5000 BENCH_ROUNDS=30; BENCH_SKIP_LIST=1 leaves
+ *                               out the pkglist downloads between rounds)
  */
 import 'reflect-metadata';
 import http from 'node:http';
@@ -20,6 +21,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import {
+  Database,
+  IndexLogService,
+  IngestService,
+  PackageService,
+  PackageType,
+  UserEntity,
+} from '@wharf/packages-core';
 import { buildRpm } from '@wharf/packages-core/testing/rpmbuild';
 import { SQLITE_FS } from '../test/support/backends';
 import { ADMIN_ENV, createToken, createUser } from '../test/support/clients/accounts';
@@ -65,8 +75,10 @@ async function main(): Promise<void> {
     await fill(FEW - WARMUP);
     await measure(t, upload, WARMUP);
     const few = await measure(t, upload);
+    const fewDirect = await measureDirect(t, FEW);
     await fill(OTHERS);
     const many = await measure(t, upload);
+    const manyDirect = await measureDirect(t, OTHERS);
     console.log(`packages at the end: ${next}`);
     console.log(
       `pkglist.classic: ${few.pkglistBytes} bytes with ${FEW}, ${many.pkglistBytes} bytes with ${OTHERS}`,
@@ -76,10 +88,12 @@ async function main(): Promise<void> {
       ['base/release right after (the new sums)', few.release, many.release],
       ['index update = upload + release', few.update, many.update],
       ['pkglist.classic download (grows with the repo)', few.pkglist, many.pkglist],
+      ['without HTTP: append in a publish + summary', fewDirect, manyDirect],
     ] as const)
-      console.log(
-        `${label.padEnd(48)} ${FEW}: ${fmt(a)}   ${OTHERS}: ${fmt(b)}   ratio of medians ${(median(b) / median(a)).toFixed(2)}`,
-      );
+      if (a.length)
+        console.log(
+          `${label.padEnd(48)} ${FEW}: ${fmt(a)}   ${OTHERS}: ${fmt(b)}   ratio of medians ${(median(b) / median(a)).toFixed(2)}`,
+        );
   } finally {
     await t.close();
     rmSync(work, { recursive: true, force: true });
@@ -109,12 +123,44 @@ async function measure(
     f.upload.push(up);
     f.release.push(rel);
     f.update.push(up + rel);
+    if (process.env.BENCH_SKIP_LIST) continue;
     const listStarted = performance.now();
     const list = await send(t, 'GET', `${repo}/pkglist.classic`);
     f.pkglist.push(performance.now() - listStarted);
     f.pkglistBytes = list.body.length;
   }
   return f;
+}
+
+/**
+ * The index update alone, through the services the upload calls: a publish whose
+ * transaction appends a record (an rpm-sized fragment pair) to the same list the uploads
+ * fill, then the summary base/release is built from. No HTTP, no rpm parsing.
+ */
+async function measureDirect(t: TestApp, size: number): Promise<number[]> {
+  const ingest = t.app.get(IngestService);
+  const packages = t.app.get(PackageService);
+  const logs = t.app.get(IndexLogService);
+  const owner = await t.app
+    .get(Database)
+    .manager.findOneByOrFail(UserEntity, { lowerName: 'bench' });
+  const spec = { streams: 2, hashes: ['md5', 'blake2b512'] } as const;
+  const key = { ownerId: owner.id, type: PackageType.Alt, log: 'noarch__' };
+  const times: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const staged = await ingest.ingest(Readable.from([Buffer.from(`direct ${size} ${round}`)]));
+    const record = Buffer.alloc(1000, round);
+    const started = performance.now();
+    await packages.createVersionWithFile(
+      { ownerId: owner.id, type: PackageType.Alt, name: `direct-${size}-${round}` },
+      { version: '1', creatorId: owner.id },
+      { name: `direct-${size}-${round}.rpm`, blob: staged, compositeKey: '' },
+      { inTransaction: (tx) => tx.appendToIndexLog(key.log, spec, [record, record]) },
+    );
+    if (!(await logs.summary(key, spec))) throw new Error('no summary');
+    times.push(performance.now() - started);
+  }
+  return times;
 }
 
 /** One request over a plain socket, the body read whole (as apt's http method writes it to a file). */

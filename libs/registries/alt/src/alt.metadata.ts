@@ -134,6 +134,21 @@ export async function readAltPackage(
   file.on('error', (err) => tee.destroy(err));
   file.on('data', (chunk: Buffer) => blake2b.update(chunk));
   file.pipe(tee);
+  try {
+    return await readWhole(file, tee, limits, () => blake2b.digest('hex'));
+  } catch (err) {
+    // Refused: the rest of the stored bytes are not worth reading.
+    file.destroy();
+    throw err;
+  }
+}
+
+async function readWhole(
+  file: Readable,
+  tee: PassThrough,
+  limits: AltReadLimits,
+  digest: () => string,
+): Promise<AltPackage> {
   const rpm = await readRpm(tee, { label: 'the rpm', maxHeaderSize: limits.maxHeaderSize });
   const { header, signature, lead } = rpm;
   if (lead.type === 1 || header.has(RpmTag.SourcePackage)) {
@@ -171,7 +186,7 @@ export async function readAltPackage(
     description: data.description,
     license: data.license,
     url: /^https?:\/\//i.test(data.url) ? data.url : '',
-    blake2b: blake2b.digest('hex'),
+    blake2b: digest(),
   };
 }
 
