@@ -15,7 +15,7 @@ import { bigintNumber } from './column-types';
  */
 @Entity('index_segment')
 @Index(['ownerId', 'type', 'log', 'seq'], { unique: true })
-@Index(['ownerId', 'type', 'log', 'prevFileId'])
+@Index(['ownerId', 'type', 'log', 'prevFileId', 'isFirst', 'seq'])
 export class IndexSegmentEntity {
   @PrimaryGeneratedColumn()
   id: number;

@@ -34,8 +34,10 @@ export class IndexSegment1797000000000 implements MigrationInterface {
             isUnique: true,
           }),
           new TableIndex({
+            // Covers the broken-chain probe (documents/index-log.ts) as a seek: without
+            // is_first and seq in it, SQLite answers MIN(seq) by walking the seq index.
             name: 'IDX_index_segment_prev',
-            columnNames: ['owner_id', 'type', 'log', 'prev_file_id'],
+            columnNames: ['owner_id', 'type', 'log', 'prev_file_id', 'is_first', 'seq'],
           }),
           new TableIndex({ name: 'IDX_index_segment_file', columnNames: ['file_id'] }),
         ],
