@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
+import { buildRpm } from '@wharf/packages-core/testing/rpmbuild';
 import { describeEachBackend } from './support/backends';
 import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
 import { craftedCookbook, knifeCookbook, shareBody } from './support/clients/chef';
@@ -16,6 +18,7 @@ import { npmTarball, publishDocument } from './support/clients/npm';
 import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
+import { renumberRpm } from './support/clients/alt';
 import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
 import { pubPackage } from './support/clients/pub';
 import { buildBox } from './support/clients/vagrant';
@@ -644,6 +647,47 @@ const pub: FormatProfile = {
   etag: coreEtag,
 };
 
+// ALT: one rpm from rpmbuild, renumbered for each artifact (a new version each time).
+const altWork = () => mkdtempSync(path.join(os.tmpdir(), 'wharf-kit-alt-'));
+const altUpload = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'alt')}/upload`, body);
+let altTemplate: Buffer | undefined;
+
+const alt: FormatProfile = {
+  name: 'alt',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_ALT',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    altTemplate ??= readFileSync(
+      buildRpm(altWork(), { name: 'kit', version: '1.0.000000', release: 'alt1', arch: 'noarch' }),
+    );
+    const version = `1.0.${String(n).padStart(6, '0')}`;
+    const bytes = renumberRpm(altTemplate, '1.0.000000', version);
+    const file = `kit-${version}-alt1.noarch.rpm`;
+    return {
+      upload: altUpload(owner, bytes),
+      download: `${pkgs(owner, 'alt')}/alt.repo/noarch/RPMS.classic/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // Not an rpm: no lead magic.
+  async invalidUpload(owner) {
+    return altUpload(owner, Buffer.from('not an rpm package\n'.repeat(64)));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const big = buildRpm(altWork(), {
+      name: 'kit',
+      version: `9.1.${n}`,
+      release: 'alt1',
+      arch: 'noarch',
+      files: [{ path: '/usr/share/kit/big.bin', content: filler(limit) }],
+    });
+    return altUpload(owner, readFileSync(big));
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -663,6 +707,7 @@ for (const profile of [
   nuget,
   swift,
   pub,
+  alt,
 ])
   describeFormatKit(profile);
 

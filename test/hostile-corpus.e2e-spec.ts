@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Express } from 'express';
 import { HostileName, HOSTILE_NAMES } from '@wharf/packages-core/testing/hostile-names';
+import { buildRpm } from '@wharf/packages-core/testing/rpmbuild';
 import { describeEachBackend } from './support/backends';
 import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/accounts';
 import { registryToken } from './support/clients/container';
@@ -142,6 +146,43 @@ function pypiUpload(
   };
 }
 const PKG_INFO = 'Metadata-Version: 2.1\nName: pkg\nVersion: 1.0.0\n';
+
+// ---- alt --------------------------------------------------------------------------------------
+
+/** One noarch rpm from rpmbuild, built on first use (the probes all upload the same bytes). */
+let altRpm: Buffer | undefined;
+const ALT_RPM = (): Buffer =>
+  (altRpm ??= readFileSync(
+    buildRpm(mkdtempSync(path.join(os.tmpdir(), 'wharf-hostile-alt-')), {
+      name: 'pkg',
+      version: '1.0',
+      release: 'alt1',
+      arch: 'noarch',
+    }),
+  ));
+const altPut = (p: string): KitRequest => ({
+  method: 'PUT',
+  path: `${pkgs('alt')}/${p}`,
+  body: ALT_RPM(),
+  headers: {},
+});
+const altPaths = (v: string, method: string): Probe[] => [
+  at('group', `${pkgs('alt')}/${enc(v)}.repo/noarch/RPMS.classic/pkg-1.0-alt1.noarch.rpm`, {
+    method,
+  }),
+  at(
+    'architecture',
+    `${pkgs('alt')}/alt.repo/${enc(v)}/RPMS.classic/pkg-1.0-alt1.noarch.rpm`,
+    { method },
+    true,
+  ),
+  at(
+    'package file name',
+    `${pkgs('alt')}/alt.repo/noarch/RPMS.classic/${enc(v)}`,
+    { method },
+    true,
+  ),
+];
 
 // ---- cran -----------------------------------------------------------------------------------
 
@@ -956,6 +997,21 @@ const ROUTES: Record<string, RouteCase> = {
     ],
   },
 
+  // ALT: the group (segments before `/upload` and `.repo`), the architecture and file name
+  // segments; names inside the rpm are its header's (alt.metadata grammars). The payload is
+  // cpio, not tar or zip: the e2e suite sends the `../x` entry and the bomb.
+  'PUT /api/packages/:owner/alt/*': {
+    names: (v) => [{ position: 'group', request: altPut(`${enc(v)}/upload`) }],
+  },
+  'GET /api/packages/:owner/alt/*': {
+    names: (v) => [
+      ...altPaths(v, 'GET'),
+      at('group of the config', `${pkgs('alt')}/${enc(v)}.repo`),
+      at('architecture of base/', `${pkgs('alt')}/alt.repo/${enc(v)}/base/release`, {}, true),
+    ],
+  },
+  'DELETE /api/packages/:owner/alt/*': { names: (v) => altPaths(v, 'DELETE') },
+
   // CRAN: names in the upload come from DESCRIPTION (cran.metadata spec runs HOSTILE_NAMES);
   // the binary directory is named by the query and by the download paths.
   'PUT /api/packages/:owner/cran/src': {
@@ -1291,6 +1347,16 @@ describeEachBackend('hostile corpus', (backend) => {
     const pubspec = { name: 'pubspec.yaml', body: 'name: pkg\nversion: 0.1.0\n' };
     expect(await ok(pubUpload(await tgzOf([pubspec])))).toBe(204);
     expect(await ok({ method: 'GET', path: pubApi('pkg/files/0.1.0.tar.gz') })).toBe(200);
+    expect(await ok(altPut('upload'))).toBe(201);
+    expect(
+      await ok({
+        method: 'GET',
+        path: `${pkgs('alt')}/alt.repo/noarch/RPMS.classic/pkg-1.0-alt1.noarch.rpm`,
+      }),
+    ).toBe(200);
+    expect(await ok({ method: 'GET', path: `${pkgs('alt')}/alt.repo/noarch/base/release` })).toBe(
+      200,
+    );
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(

@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ApiModule } from '@wharf/api';
 import { AuthModule } from '@wharf/auth';
 import { AppConfig, PackagesCoreModule } from '@wharf/packages-core';
+import { AltModule } from '@wharf/registry-alt';
 import { CargoModule } from '@wharf/registry-cargo';
 import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
@@ -41,6 +42,7 @@ export const REGISTRY_MODULES: Type[] = [
   CranModule,
   NuGetModule,
   CondaModule,
+  AltModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

@@ -17,6 +17,7 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { Database } from './database/database.service';
 import { runMigrations } from './database/run-migrations';
 import { DocumentCache } from './documents/document-cache';
+import { IndexLogService } from './documents/index-log';
 import { IngestService } from './ingest/ingest.service';
 import { MetricsService } from './ops/metrics.service';
 import { OpsController } from './ops/ops.controller';
@@ -52,6 +53,7 @@ const SERVICES = [
   PackageQueryService,
   PackageDownloadService,
   DocumentCache,
+  IndexLogService,
   CleanupService,
   MetricsService,
   ReadinessService,

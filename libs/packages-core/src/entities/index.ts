@@ -1,6 +1,7 @@
 import { AccessTokenEntity } from './access-token.entity';
 import { AppSettingEntity } from './app-setting.entity';
 import { DocumentGenerationEntity } from './document-generation.entity';
+import { IndexSegmentEntity } from './index-segment.entity';
 import { LoginAttemptEntity } from './login-attempt.entity';
 import { OrgMemberEntity } from './org-member.entity';
 import { PackageBlobUploadEntity } from './package-blob-upload.entity';
@@ -16,6 +17,7 @@ export * from './access-token.entity';
 export * from './app-setting.entity';
 export * from './column-types';
 export * from './document-generation.entity';
+export * from './index-segment.entity';
 export * from './login-attempt.entity';
 export * from './org-member.entity';
 export * from './package-blob-upload.entity';
@@ -41,4 +43,5 @@ export const ENTITIES = [
   LoginAttemptEntity,
   DocumentGenerationEntity,
   UserSettingEntity,
+  IndexSegmentEntity,
 ];

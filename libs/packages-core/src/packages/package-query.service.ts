@@ -56,6 +56,8 @@ export interface FileSearch {
   compositeKey?: string;
   /** file name LIKE, case-insensitive: wrapped in %…% unless it starts or ends with % */
   name?: string;
+  /** exact file name, case-insensitive (an index lookup, unlike `name`) */
+  exactName?: string;
   /** every pair must exist on the file */
   properties?: Record<string, string>;
   sha256?: string;
@@ -277,6 +279,8 @@ export class PackageQueryService {
         n: n.startsWith('%') || n.endsWith('%') ? n : `%${escapeLike(n)}%`,
       });
     }
+    if (search.exactName)
+      qb.andWhere('f.lower_name = :exact', { exact: search.exactName.toLowerCase() });
     if (search.sha256) {
       qb.innerJoin(PackageBlobEntity, 'b', 'b.id = f.blob_id').andWhere('b.hash_sha256 = :sha', {
         sha: search.sha256,

@@ -16,6 +16,7 @@ import {
   PackageVersionEntity,
   PropertyRefType,
 } from '../entities';
+import { appendIndexSegment } from '../documents/index-log';
 import { RegistryError } from '../errors/registry-error';
 import { StagedBlob } from '../ingest/ingest.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
@@ -263,6 +264,16 @@ export class PackageService {
         );
       },
       bumpScope: (scope) => changed.add(pkg.ownerId, pkg.type, scope),
+      appendToIndexLog: async (log, spec, fragments) => {
+        if (!file) throw new Error('appendToIndexLog needs a published file');
+        await appendIndexSegment(
+          em,
+          { ownerId: pkg.ownerId, type: pkg.type, log },
+          spec,
+          file.id,
+          fragments,
+        );
+      },
     });
   }
 

@@ -1,3 +1,4 @@
+import type { IndexLogSpec } from '../documents/index-log';
 import type {
   PackageEntity,
   PackageFileEntity,
@@ -35,6 +36,11 @@ export interface PublishTransaction {
   setVersionMetadata(metadata: unknown): Promise<void>;
   /** Marks one more document scope of this owner and type as changed (e.g. a repository index). */
   bumpScope(scope: string): void;
+  /**
+   * Appends this publish's file to the owner's append-only index `log` of this type, with
+   * one fragment per stream of `spec` (documents/index-log.ts); it commits with the file.
+   */
+  appendToIndexLog(log: string, spec: IndexLogSpec, fragments: Buffer[]): Promise<void>;
 }
 
 export interface PublishOptions {
