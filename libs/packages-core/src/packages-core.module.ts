@@ -26,6 +26,7 @@ import { CleanupService } from './packages/cleanup.service';
 import { PackageDownloadService } from './packages/package-download.service';
 import { PackageQueryService } from './packages/package-query.service';
 import { PackageService } from './packages/package.service';
+import { QuotaService } from './quota/quota.service';
 import { SigningKeyService } from './signing/signing-key.service';
 import { BLOB_STORAGE } from './storage/blob-storage';
 import { blobStorageProvider } from './storage/storage.providers';
@@ -47,6 +48,7 @@ const dataSourceProvider: Provider = {
 const SERVICES = [
   Database,
   SecretService,
+  QuotaService,
   IngestService,
   PackageService,
   PackageQueryService,

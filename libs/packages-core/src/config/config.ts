@@ -45,6 +45,10 @@ export class AppConfig {
   readonly storage: StorageSettings;
   /** Per-format upload limit in bytes; a missing entry means unlimited. */
   readonly sizeLimits: ReadonlyMap<PackageType, number>;
+  /** Forgejo's LIMIT_TOTAL_OWNER_COUNT / _SIZE: versions and bytes per owner; undefined = unlimited. */
+  readonly ownerLimits: { count?: number; size?: number };
+  /** Quota groups of owners mapped to none (Forgejo's `[quota] DEFAULT_GROUPS`). */
+  readonly quotaDefaultGroups: readonly string[];
   /** REGISTRY_SECRET when set; otherwise a secret generated once and kept in the database. */
   readonly secret?: string;
   readonly logLevel: LogLevel;
@@ -103,6 +107,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (limit === null) problems.push(`${name} must be ${SIZE_HINT}`);
     else if (limit !== undefined) sizeLimits.set(type, limit);
   }
+
+  const ownerSize = vars.REGISTRY_LIMIT_TOTAL_OWNER_SIZE
+    ? parseByteSize(vars.REGISTRY_LIMIT_TOTAL_OWNER_SIZE)
+    : undefined;
+  const ownerCount = vars.REGISTRY_LIMIT_TOTAL_OWNER_COUNT
+    ? Number(vars.REGISTRY_LIMIT_TOTAL_OWNER_COUNT)
+    : -1;
+  if (ownerSize === null) problems.push(`REGISTRY_LIMIT_TOTAL_OWNER_SIZE must be ${SIZE_HINT}`);
 
   const dataDir = path.resolve(vars.REGISTRY_DATA_DIR ?? './data');
   const port = vars.PORT ?? 3000;
@@ -164,6 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     migrateOnStart: bool(vars.REGISTRY_MIGRATE_ON_START, true),
     storage,
     sizeLimits,
+    ownerLimits: {
+      ...(ownerCount >= 0 && { count: ownerCount }),
+      ...(typeof ownerSize === 'number' && { size: ownerSize }),
+    },
+    quotaDefaultGroups: (vars.REGISTRY_QUOTA_DEFAULT_GROUPS ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean),
     secret: vars.REGISTRY_SECRET,
     logLevel: (vars.REGISTRY_LOG_LEVEL ?? 'info') as LogLevel,
     requireSignin: bool(vars.REGISTRY_REQUIRE_SIGNIN, false),

@@ -2,6 +2,7 @@ import { Initial1764165600000 } from './1764165600000-Initial';
 import { DocumentGeneration1796500000000 } from './1796500000000-DocumentGeneration';
 import { VersionListIndex1796600000000 } from './1796600000000-VersionListIndex';
 import { UserSetting1796800000000 } from './1796800000000-UserSetting';
+import { QuotaAndCleanupRules1797000000000 } from './1797000000000-QuotaAndCleanupRules';
 
 /** Every migration, in order. Listed explicitly so the bundled server needs no glob. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   DocumentGeneration1796500000000,
   VersionListIndex1796600000000,
   UserSetting1796800000000,
+  QuotaAndCleanupRules1797000000000,
 ];
