@@ -27,6 +27,7 @@ export * from './packages/package-specs';
 export * from './packages/package-type';
 export * from './packages/package.service';
 export * from './quota/quota.service';
+export * from './quota/quota-admin.service';
 export * from './quota/quota-subjects';
 export * from './packages-core.module';
 export * from './storage/blob-keys';

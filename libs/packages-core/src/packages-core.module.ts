@@ -26,6 +26,7 @@ import { CleanupService } from './packages/cleanup.service';
 import { PackageDownloadService } from './packages/package-download.service';
 import { PackageQueryService } from './packages/package-query.service';
 import { PackageService } from './packages/package.service';
+import { QuotaAdminService } from './quota/quota-admin.service';
 import { QuotaService } from './quota/quota.service';
 import { SigningKeyService } from './signing/signing-key.service';
 import { BLOB_STORAGE } from './storage/blob-storage';
@@ -49,6 +50,7 @@ const SERVICES = [
   Database,
   SecretService,
   QuotaService,
+  QuotaAdminService,
   IngestService,
   PackageService,
   PackageQueryService,

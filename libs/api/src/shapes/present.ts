@@ -4,6 +4,8 @@ import {
   OrgRole,
   PackageEntity,
   PackageVersionEntity,
+  QuotaGroupView,
+  QuotaUsedVersion,
   UserEntity,
 } from '@wharf/packages-core';
 import { VISIBILITY_NAMES } from '@wharf/auth';
@@ -13,6 +15,8 @@ import {
   ApiOrganization,
   ApiPackage,
   ApiPackageFile,
+  ApiQuotaInfo,
+  ApiQuotaUsedPackage,
   ApiUser,
 } from './api-shapes';
 
@@ -145,5 +149,46 @@ export function presentPackageFile({ file, blob }: FileDescriptor): ApiPackageFi
     sha1: blob.hashSha1,
     sha256: blob.hashSha256,
     sha512: blob.hashSha512,
+  };
+}
+
+export function presentQuotaInfo(packageBytes: number, groups: QuotaGroupView[]): ApiQuotaInfo {
+  return {
+    used: {
+      size: {
+        repos: { public: 0, private: 0 },
+        git: { LFS: 0 },
+        assets: {
+          attachments: { issues: 0, releases: 0 },
+          artifacts: 0,
+          packages: { all: packageBytes },
+        },
+      },
+    },
+    groups,
+  };
+}
+
+export function presentQuotaUsedPackage(
+  ownerName: string,
+  used: QuotaUsedVersion,
+  baseUrl: string,
+): ApiQuotaUsedPackage {
+  const path = [
+    ownerName,
+    '-',
+    'packages',
+    used.package.type,
+    used.package.name,
+    used.version.version,
+  ]
+    .map(encodeURIComponent)
+    .join('/');
+  return {
+    name: used.package.name,
+    type: used.package.type,
+    version: used.version.version,
+    size: used.size,
+    html_url: `${baseUrl}/${path}`,
   };
 }
