@@ -5,6 +5,7 @@ import {
 } from './controllers/admin-quota.controller';
 import { AdminUsersController } from './controllers/admin-users.controller';
 import { ApiNotFoundController } from './controllers/not-found.controller';
+import { CleanupRulesController } from './controllers/cleanup-rules.controller';
 import { OrgsController } from './controllers/orgs.controller';
 import { PackagesController } from './controllers/packages.controller';
 import { OrgQuotaController, UserQuotaController } from './controllers/quota-usage.controller';
@@ -23,6 +24,8 @@ const CONTROLLERS = [
   TokensController,
   OrgsController,
   OrgQuotaController,
+  // Before PackagesController: `packages/{owner}/-/cleanup-rules/{id}` would match its `{type}/{name}/{version}`.
+  CleanupRulesController,
   PackagesController,
 ];
 

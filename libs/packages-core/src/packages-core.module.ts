@@ -22,6 +22,9 @@ import { MetricsService } from './ops/metrics.service';
 import { OpsController } from './ops/ops.controller';
 import { ReadinessService } from './ops/readiness.service';
 import { RequestLoggingMiddleware } from './ops/request-logging.middleware';
+import { CleanupRuleService } from './cleanup/cleanup-rule.service';
+import { JobLeaseService } from './cleanup/job-lease.service';
+import { BlobCollector } from './packages/blob-collector';
 import { CleanupService } from './packages/cleanup.service';
 import { PackageDownloadService } from './packages/package-download.service';
 import { PackageQueryService } from './packages/package-query.service';
@@ -56,6 +59,9 @@ const SERVICES = [
   PackageQueryService,
   PackageDownloadService,
   DocumentCache,
+  CleanupRuleService,
+  JobLeaseService,
+  BlobCollector,
   CleanupService,
   MetricsService,
   ReadinessService,

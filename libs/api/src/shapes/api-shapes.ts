@@ -158,3 +158,24 @@ export class ApiQuotaUsedPackage {
   @ApiProperty({ description: 'bytes of the version’s files' }) size: number;
   @ApiProperty() html_url: string;
 }
+
+/** A package cleanup rule (Forgejo's fields; Forgejo has the rule but no API for it). */
+export class ApiCleanupRule {
+  @ApiProperty() id: number;
+  @ApiProperty() type: string;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty() keep_count: number;
+  @ApiProperty() keep_pattern: string;
+  @ApiProperty() remove_days: number;
+  @ApiProperty() remove_pattern: string;
+  @ApiProperty() match_full_name: boolean;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+/** A version a cleanup rule would remove now. */
+export class ApiCleanupTarget {
+  @ApiProperty() type: string;
+  @ApiProperty() name: string;
+  @ApiProperty() version: string;
+}

@@ -1,7 +1,9 @@
 import {
   AccessTokenEntity,
+  CleanupTarget,
   FileDescriptor,
   OrgRole,
+  PackageCleanupRuleEntity,
   PackageEntity,
   PackageVersionEntity,
   QuotaGroupView,
@@ -11,6 +13,8 @@ import {
 import { VISIBILITY_NAMES } from '@wharf/auth';
 import {
   ApiAccessToken,
+  ApiCleanupRule,
+  ApiCleanupTarget,
   ApiMember,
   ApiOrganization,
   ApiPackage,
@@ -191,4 +195,23 @@ export function presentQuotaUsedPackage(
     size: used.size,
     html_url: `${baseUrl}/${path}`,
   };
+}
+
+export function presentCleanupRule(rule: PackageCleanupRuleEntity): ApiCleanupRule {
+  return {
+    id: rule.id,
+    type: rule.type,
+    enabled: rule.enabled,
+    keep_count: rule.keepCount,
+    keep_pattern: rule.keepPattern,
+    remove_days: rule.removeDays,
+    remove_pattern: rule.removePattern,
+    match_full_name: rule.matchFullName,
+    created_at: iso(rule.createdUnix),
+    updated_at: iso(rule.updatedUnix),
+  };
+}
+
+export function presentCleanupTarget(target: CleanupTarget): ApiCleanupTarget {
+  return { type: target.package.type, name: target.package.name, version: target.version.version };
 }

@@ -59,6 +59,8 @@ export class AppConfig {
   readonly cleanupIntervalSeconds: number;
   readonly cleanupOlderThanSeconds: number;
   readonly uploadSessionTtlSeconds: number;
+  /** How long a replica holds the cleanup lease without renewing it (a dead holder's run is taken over after this). */
+  readonly cleanupLeaseSeconds: number;
   readonly shutdownTimeoutSeconds: number;
 
   constructor(values: Omit<AppConfig, 'sizeLimit'>) {
@@ -198,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cleanupIntervalSeconds: parseDuration(vars.REGISTRY_CLEANUP_INTERVAL ?? '1h')!,
     cleanupOlderThanSeconds: parseDuration(vars.REGISTRY_CLEANUP_OLDER_THAN ?? '24h')!,
     uploadSessionTtlSeconds: parseDuration(vars.REGISTRY_UPLOAD_SESSION_TTL ?? '24h')!,
+    cleanupLeaseSeconds: Math.max(parseDuration(vars.REGISTRY_CLEANUP_LEASE ?? '60s')!, 3),
     shutdownTimeoutSeconds: parseDuration(vars.REGISTRY_SHUTDOWN_TIMEOUT ?? '30s')!,
   });
 }

@@ -203,6 +203,10 @@ export class EnvironmentVariables {
   REGISTRY_UPLOAD_SESSION_TTL?: string;
 
   @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_CLEANUP_LEASE must be ${DURATION_HINT}` })
+  REGISTRY_CLEANUP_LEASE?: string;
+
+  @IsOptional()
   @Matches(DURATION, { message: `REGISTRY_SHUTDOWN_TIMEOUT must be ${DURATION_HINT}` })
   REGISTRY_SHUTDOWN_TIMEOUT?: string;
 }

@@ -89,6 +89,16 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
+  /** One unlink per key: a filesystem has no batch delete. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (const key of keys) await this.delete(key);
+  }
+
+  /** Files are written whole (temporary file, rename): there are no multipart uploads. */
+  async abortIncompleteUploads(): Promise<number> {
+    return 0;
+  }
+
   /** Unlinks the file, then removes parent directories it left empty (up to the root). */
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
