@@ -32,8 +32,12 @@ export class BlobCollector {
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
-  /** Every unreferenced blob created at or before `cutoff`; returns how many went. */
-  async collect(cutoff: number, stillHeld: () => boolean = () => true): Promise<number> {
+  /** Every unreferenced blob created at or before `cutoff`, `batch` per round; returns how many went. */
+  async collect(
+    cutoff: number,
+    stillHeld: () => boolean = () => true,
+    batch = GC_BATCH,
+  ): Promise<number> {
     let removed = 0;
     let afterId = 0;
     while (stillHeld()) {
@@ -43,12 +47,12 @@ export class BlobCollector {
         .where('b.id > :afterId AND b.created_unix <= :cutoff', { afterId, cutoff })
         .andWhere('NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)')
         .orderBy('b.id', 'ASC')
-        .take(GC_BATCH)
+        .take(batch)
         .getMany();
       if (!candidates.length) break;
       afterId = candidates[candidates.length - 1].id;
       removed += await this.round(candidates);
-      if (candidates.length < GC_BATCH) break;
+      if (candidates.length < batch) break;
     }
     return removed;
   }
@@ -72,17 +76,23 @@ export class BlobCollector {
         );
         const deleted = candidates.filter((c) => !kept.has(c.id));
         if (deleted.length)
-          await em.insert(
-            PackageBlobUploadEntity,
-            deleted.map((b) => ({
-              id: b.storageId,
-              bytesReceived: 0,
-              hashState: null,
-              purpose: GC_PURPOSE,
-              createdUnix: 0,
-              updatedUnix: 0,
-            })),
-          );
+          // updateEntity(false): no read-back of defaults (on SQLite it is one OR per row, past its depth limit)
+          await em
+            .createQueryBuilder()
+            .insert()
+            .into(PackageBlobUploadEntity)
+            .values(
+              deleted.map((b) => ({
+                id: b.storageId,
+                bytesReceived: 0,
+                hashState: null,
+                purpose: GC_PURPOSE,
+                createdUnix: 0,
+                updatedUnix: 0,
+              })),
+            )
+            .updateEntity(false)
+            .execute();
         return deleted;
       });
     } catch (err) {

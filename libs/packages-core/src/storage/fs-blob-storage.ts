@@ -89,9 +89,13 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
-  /** One unlink per key: a filesystem has no batch delete. */
+  /** One unlink per key (a filesystem has no batch delete), 16 at a time. */
   async deleteMany(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await this.delete(key);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) await this.delete(keys[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker));
   }
 
   /** Files are written whole (temporary file, rename): there are no multipart uploads. */
