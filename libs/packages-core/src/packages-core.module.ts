@@ -23,10 +23,15 @@ import { MetricsService } from './ops/metrics.service';
 import { OpsController } from './ops/ops.controller';
 import { ReadinessService } from './ops/readiness.service';
 import { RequestLoggingMiddleware } from './ops/request-logging.middleware';
+import { CleanupRuleService } from './cleanup/cleanup-rule.service';
+import { JobLeaseService } from './cleanup/job-lease.service';
+import { BlobCollector } from './packages/blob-collector';
 import { CleanupService } from './packages/cleanup.service';
 import { PackageDownloadService } from './packages/package-download.service';
 import { PackageQueryService } from './packages/package-query.service';
 import { PackageService } from './packages/package.service';
+import { QuotaAdminService } from './quota/quota-admin.service';
+import { QuotaService } from './quota/quota.service';
 import { SigningKeyService } from './signing/signing-key.service';
 import { BLOB_STORAGE } from './storage/blob-storage';
 import { blobStorageProvider } from './storage/storage.providers';
@@ -48,12 +53,17 @@ const dataSourceProvider: Provider = {
 const SERVICES = [
   Database,
   SecretService,
+  QuotaService,
+  QuotaAdminService,
   IngestService,
   PackageService,
   PackageQueryService,
   PackageDownloadService,
   DocumentCache,
   IndexLogService,
+  CleanupRuleService,
+  JobLeaseService,
+  BlobCollector,
   CleanupService,
   MetricsService,
   ReadinessService,

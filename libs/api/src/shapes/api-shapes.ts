@@ -102,3 +102,80 @@ export class ApiChefPrivateKey {
   })
   private_key: string;
 }
+
+/** Forgejo's QuotaRuleInfo. */
+export class ApiQuotaRuleInfo {
+  @ApiProperty() name: string;
+  @ApiProperty({ description: 'bytes; -1 = no limit' }) limit: number;
+  @ApiProperty({ type: [String] }) subjects: string[];
+}
+
+/** Forgejo's QuotaGroup. */
+export class ApiQuotaGroup {
+  @ApiProperty() name: string;
+  @ApiProperty({ type: [ApiQuotaRuleInfo] }) rules: ApiQuotaRuleInfo[];
+}
+
+class ApiQuotaUsedSizeRepos {
+  @ApiProperty() public: number;
+  @ApiProperty() private: number;
+}
+class ApiQuotaUsedSizeGit {
+  @ApiProperty() LFS: number;
+}
+class ApiQuotaUsedSizeAttachments {
+  @ApiProperty() issues: number;
+  @ApiProperty() releases: number;
+}
+class ApiQuotaUsedSizePackages {
+  @ApiProperty({ description: 'bytes of the owner’s package files' }) all: number;
+}
+class ApiQuotaUsedSizeAssets {
+  @ApiProperty() attachments: ApiQuotaUsedSizeAttachments;
+  @ApiProperty() artifacts: number;
+  @ApiProperty() packages: ApiQuotaUsedSizePackages;
+}
+class ApiQuotaUsedSize {
+  @ApiProperty() repos: ApiQuotaUsedSizeRepos;
+  @ApiProperty() git: ApiQuotaUsedSizeGit;
+  @ApiProperty() assets: ApiQuotaUsedSizeAssets;
+}
+class ApiQuotaUsed {
+  @ApiProperty() size: ApiQuotaUsedSize;
+}
+
+/** Forgejo's QuotaInfo: usage (only packages count in Wharf) and the owner's groups. */
+export class ApiQuotaInfo {
+  @ApiProperty() used: ApiQuotaUsed;
+  @ApiProperty({ type: [ApiQuotaGroup] }) groups: ApiQuotaGroup[];
+}
+
+/** Forgejo's QuotaUsedPackage. */
+export class ApiQuotaUsedPackage {
+  @ApiProperty() name: string;
+  @ApiProperty() type: string;
+  @ApiProperty() version: string;
+  @ApiProperty({ description: 'bytes of the version’s files' }) size: number;
+  @ApiProperty() html_url: string;
+}
+
+/** A package cleanup rule (Forgejo's fields; Forgejo has the rule but no API for it). */
+export class ApiCleanupRule {
+  @ApiProperty() id: number;
+  @ApiProperty() type: string;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty() keep_count: number;
+  @ApiProperty() keep_pattern: string;
+  @ApiProperty() remove_days: number;
+  @ApiProperty() remove_pattern: string;
+  @ApiProperty() match_full_name: boolean;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+/** A version a cleanup rule would remove now. */
+export class ApiCleanupTarget {
+  @ApiProperty() type: string;
+  @ApiProperty() name: string;
+  @ApiProperty() version: string;
+}

@@ -1,18 +1,26 @@
 import {
   AccessTokenEntity,
+  CleanupTarget,
   FileDescriptor,
   OrgRole,
+  PackageCleanupRuleEntity,
   PackageEntity,
   PackageVersionEntity,
+  QuotaGroupView,
+  QuotaUsedVersion,
   UserEntity,
 } from '@wharf/packages-core';
 import { VISIBILITY_NAMES } from '@wharf/auth';
 import {
   ApiAccessToken,
+  ApiCleanupRule,
+  ApiCleanupTarget,
   ApiMember,
   ApiOrganization,
   ApiPackage,
   ApiPackageFile,
+  ApiQuotaInfo,
+  ApiQuotaUsedPackage,
   ApiUser,
 } from './api-shapes';
 
@@ -146,4 +154,64 @@ export function presentPackageFile({ file, blob }: FileDescriptor): ApiPackageFi
     sha256: blob.hashSha256,
     sha512: blob.hashSha512,
   };
+}
+
+export function presentQuotaInfo(packageBytes: number, groups: QuotaGroupView[]): ApiQuotaInfo {
+  return {
+    used: {
+      size: {
+        repos: { public: 0, private: 0 },
+        git: { LFS: 0 },
+        assets: {
+          attachments: { issues: 0, releases: 0 },
+          artifacts: 0,
+          packages: { all: packageBytes },
+        },
+      },
+    },
+    groups,
+  };
+}
+
+export function presentQuotaUsedPackage(
+  ownerName: string,
+  used: QuotaUsedVersion,
+  baseUrl: string,
+): ApiQuotaUsedPackage {
+  const path = [
+    ownerName,
+    '-',
+    'packages',
+    used.package.type,
+    used.package.name,
+    used.version.version,
+  ]
+    .map(encodeURIComponent)
+    .join('/');
+  return {
+    name: used.package.name,
+    type: used.package.type,
+    version: used.version.version,
+    size: used.size,
+    html_url: `${baseUrl}/${path}`,
+  };
+}
+
+export function presentCleanupRule(rule: PackageCleanupRuleEntity): ApiCleanupRule {
+  return {
+    id: rule.id,
+    type: rule.type,
+    enabled: rule.enabled,
+    keep_count: rule.keepCount,
+    keep_pattern: rule.keepPattern,
+    remove_days: rule.removeDays,
+    remove_pattern: rule.removePattern,
+    match_full_name: rule.matchFullName,
+    created_at: iso(rule.createdUnix),
+    updated_at: iso(rule.updatedUnix),
+  };
+}
+
+export function presentCleanupTarget(target: CleanupTarget): ApiCleanupTarget {
+  return { type: target.package.type, name: target.package.name, version: target.version.version };
 }

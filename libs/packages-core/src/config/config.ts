@@ -45,6 +45,10 @@ export class AppConfig {
   readonly storage: StorageSettings;
   /** Per-format upload limit in bytes; a missing entry means unlimited. */
   readonly sizeLimits: ReadonlyMap<PackageType, number>;
+  /** Forgejo's LIMIT_TOTAL_OWNER_COUNT / _SIZE: versions and bytes per owner; undefined = unlimited. */
+  readonly ownerLimits: { count?: number; size?: number };
+  /** Quota groups of owners mapped to none (Forgejo's `[quota] DEFAULT_GROUPS`). */
+  readonly quotaDefaultGroups: readonly string[];
   /** REGISTRY_SECRET when set; otherwise a secret generated once and kept in the database. */
   readonly secret?: string;
   readonly logLevel: LogLevel;
@@ -55,6 +59,8 @@ export class AppConfig {
   readonly cleanupIntervalSeconds: number;
   readonly cleanupOlderThanSeconds: number;
   readonly uploadSessionTtlSeconds: number;
+  /** How long a replica holds the cleanup lease without renewing it (a dead holder's run is taken over after this). */
+  readonly cleanupLeaseSeconds: number;
   readonly shutdownTimeoutSeconds: number;
 
   constructor(values: Omit<AppConfig, 'sizeLimit'>) {
@@ -103,6 +109,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (limit === null) problems.push(`${name} must be ${SIZE_HINT}`);
     else if (limit !== undefined) sizeLimits.set(type, limit);
   }
+
+  const ownerSize = vars.REGISTRY_LIMIT_TOTAL_OWNER_SIZE
+    ? parseByteSize(vars.REGISTRY_LIMIT_TOTAL_OWNER_SIZE)
+    : undefined;
+  const ownerCount = vars.REGISTRY_LIMIT_TOTAL_OWNER_COUNT
+    ? Number(vars.REGISTRY_LIMIT_TOTAL_OWNER_COUNT)
+    : -1;
+  if (ownerSize === null) problems.push(`REGISTRY_LIMIT_TOTAL_OWNER_SIZE must be ${SIZE_HINT}`);
 
   const dataDir = path.resolve(vars.REGISTRY_DATA_DIR ?? './data');
   const port = vars.PORT ?? 3000;
@@ -164,6 +178,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     migrateOnStart: bool(vars.REGISTRY_MIGRATE_ON_START, true),
     storage,
     sizeLimits,
+    ownerLimits: {
+      ...(ownerCount >= 0 && { count: ownerCount }),
+      ...(typeof ownerSize === 'number' && { size: ownerSize }),
+    },
+    quotaDefaultGroups: (vars.REGISTRY_QUOTA_DEFAULT_GROUPS ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean),
     secret: vars.REGISTRY_SECRET,
     logLevel: (vars.REGISTRY_LOG_LEVEL ?? 'info') as LogLevel,
     requireSignin: bool(vars.REGISTRY_REQUIRE_SIGNIN, false),
@@ -178,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cleanupIntervalSeconds: parseDuration(vars.REGISTRY_CLEANUP_INTERVAL ?? '1h')!,
     cleanupOlderThanSeconds: parseDuration(vars.REGISTRY_CLEANUP_OLDER_THAN ?? '24h')!,
     uploadSessionTtlSeconds: parseDuration(vars.REGISTRY_UPLOAD_SESSION_TTL ?? '24h')!,
+    cleanupLeaseSeconds: Math.max(parseDuration(vars.REGISTRY_CLEANUP_LEASE ?? '60s')!, 3),
     shutdownTimeoutSeconds: parseDuration(vars.REGISTRY_SHUTDOWN_TIMEOUT ?? '30s')!,
   });
 }

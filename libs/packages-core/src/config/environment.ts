@@ -137,6 +137,22 @@ export class EnvironmentVariables {
   REGISTRY_LIMIT_SIZE_DEFAULT?: string;
 
   @IsOptional()
+  @Matches(/^(-1|\d+)$/, {
+    message: 'REGISTRY_LIMIT_TOTAL_OWNER_COUNT must be a number of versions, or -1 for unlimited',
+  })
+  REGISTRY_LIMIT_TOTAL_OWNER_COUNT?: string;
+
+  @IsOptional()
+  @Matches(SIZE, { message: `REGISTRY_LIMIT_TOTAL_OWNER_SIZE must be ${SIZE_HINT}` })
+  REGISTRY_LIMIT_TOTAL_OWNER_SIZE?: string;
+
+  @IsOptional()
+  @Matches(/^\s*[^,\s]+(\s*,\s*[^,\s]+)*\s*$/, {
+    message: 'REGISTRY_QUOTA_DEFAULT_GROUPS must be a comma-separated list of quota group names',
+  })
+  REGISTRY_QUOTA_DEFAULT_GROUPS?: string;
+
+  @IsOptional()
   @IsString()
   @MinLength(32, { message: 'REGISTRY_SECRET must be at least 32 characters' })
   REGISTRY_SECRET?: string;
@@ -185,6 +201,10 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(DURATION, { message: `REGISTRY_UPLOAD_SESSION_TTL must be ${DURATION_HINT}` })
   REGISTRY_UPLOAD_SESSION_TTL?: string;
+
+  @IsOptional()
+  @Matches(DURATION, { message: `REGISTRY_CLEANUP_LEASE must be ${DURATION_HINT}` })
+  REGISTRY_CLEANUP_LEASE?: string;
 
   @IsOptional()
   @Matches(DURATION, { message: `REGISTRY_SHUTDOWN_TIMEOUT must be ${DURATION_HINT}` })

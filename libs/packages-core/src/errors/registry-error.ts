@@ -11,6 +11,8 @@ export enum RegistryErrorCode {
   NotFound = 'NOT_FOUND',
   Conflict = 'CONFLICT',
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  /** An owner limit or quota would be passed (docs/protocols/core.md §8); OCI renders it as DENIED. */
+  QuotaExceeded = 'QUOTA_EXCEEDED',
   RangeNotSatisfiable = 'RANGE_NOT_SATISFIABLE',
   TooManyRequests = 'TOO_MANY_REQUESTS',
   Unavailable = 'UNAVAILABLE',
@@ -27,6 +29,7 @@ export const REGISTRY_ERROR_STATUS: Record<RegistryErrorCode, number> = {
   [RegistryErrorCode.NotFound]: 404,
   [RegistryErrorCode.Conflict]: 409,
   [RegistryErrorCode.PayloadTooLarge]: 413,
+  [RegistryErrorCode.QuotaExceeded]: 413,
   [RegistryErrorCode.RangeNotSatisfiable]: 416,
   [RegistryErrorCode.TooManyRequests]: 429,
   [RegistryErrorCode.Unavailable]: 503,
@@ -86,5 +89,13 @@ export class PayloadTooLargeError extends RegistryError {
   constructor(readonly limit: number) {
     super(RegistryErrorCode.PayloadTooLarge, `upload exceeds the size limit of ${limit} bytes`);
     this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** An upload would pass an owner limit or a quota rule; the message names which. */
+export class QuotaExceededError extends RegistryError {
+  constructor(message: string) {
+    super(RegistryErrorCode.QuotaExceeded, message);
+    this.name = 'QuotaExceededError';
   }
 }

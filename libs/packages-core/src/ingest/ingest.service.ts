@@ -9,6 +9,7 @@ import {
   ByteRange,
   StorageUnavailableError,
 } from '../storage/blob-storage';
+import { QuotaService } from '../quota/quota.service';
 import { blobKey, generateStorageId } from '../storage/blob-keys';
 import { BlobDigests, HashingStream } from './hashing-stream';
 
@@ -27,6 +28,13 @@ export interface IngestOptions {
   limit?: number;
   /** Content-Length the client declared, checked against the limit before reading. */
   declaredSize?: number;
+  /**
+   * The owner the upload is for: its size limits and quota (docs/protocols/core.md §8)
+   * bound the upload like `limit`, so a declared size over the room left is refused
+   * before a byte is read, and a body that passes it is cut off while streaming. Set it
+   * when the body is the artifact itself (not an envelope around it).
+   */
+  quotaOwnerId?: number;
 }
 
 @Injectable()
@@ -36,6 +44,7 @@ export class IngestService {
   constructor(
     private readonly db: Database,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly quota: QuotaService,
   ) {}
 
   /**
@@ -44,11 +53,17 @@ export class IngestService {
    * ({@link PayloadTooLargeError} → 413).
    */
   async ingest(body: Readable, options: IngestOptions = {}): Promise<StagedBlob> {
-    const { limit, declaredSize } = options;
+    const { limit, declaredSize, quotaOwnerId } = options;
     if (limit !== undefined && declaredSize !== undefined && declaredSize > limit) {
       body.resume();
       throw new PayloadTooLargeError(limit);
     }
+    const room = quotaOwnerId === undefined ? undefined : await this.roomFor(quotaOwnerId);
+    if (room !== undefined && declaredSize !== undefined && declaredSize > room) {
+      body.resume();
+      throw await this.quota.overRoom(quotaOwnerId!, declaredSize);
+    }
+    const bound = room !== undefined && (limit === undefined || room < limit) ? room : limit;
     const storageId = generateStorageId();
     const now = nowUnix();
     await this.db.manager.insert(PackageBlobUploadEntity, {
@@ -59,13 +74,16 @@ export class IngestService {
       createdUnix: now,
       updatedUnix: now,
     });
-    const hasher = new HashingStream(limit);
+    const hasher = new HashingStream(bound);
     // pipeline() forwards an error on either side (client abort, limit) and destroys both.
     const piped = pipeline(body, hasher, () => undefined);
     try {
       await this.storage.put(blobKey(storageId), piped);
     } catch (err) {
       await this.forget(storageId);
+      // Cut off at the room the quota left (not the format's limit): say which quota.
+      if (err instanceof PayloadTooLargeError && bound !== limit)
+        throw await this.quota.overRoom(quotaOwnerId!, bound! + 1, true);
       throw asIngestError(err);
     }
     return { storageId, ...hasher.digests() };
@@ -98,6 +116,10 @@ export class IngestService {
       await this.discard(staged);
       throw err;
     }
+  }
+
+  private async roomFor(ownerId: number): Promise<number | undefined> {
+    return (await this.quota.room(ownerId)).bytes;
   }
 
   /** Reads a staged blob again (second, memory-bounded pass for parsers). */

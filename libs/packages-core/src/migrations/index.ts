@@ -3,6 +3,7 @@ import { DocumentGeneration1796500000000 } from './1796500000000-DocumentGenerat
 import { VersionListIndex1796600000000 } from './1796600000000-VersionListIndex';
 import { UserSetting1796800000000 } from './1796800000000-UserSetting';
 import { IndexSegment1797000000000 } from './1797000000000-IndexSegment';
+import { QuotaAndCleanupRules1797100000000 } from './1797100000000-QuotaAndCleanupRules';
 
 /** Every migration, in order. Listed explicitly so the bundled server needs no glob. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   VersionListIndex1796600000000,
   UserSetting1796800000000,
   IndexSegment1797000000000,
+  QuotaAndCleanupRules1797100000000,
 ];

@@ -16,12 +16,18 @@ import {
   PackagePropertyEntity,
   PropertyRefType,
 } from '../entities';
+import { CleanupRuleService } from '../cleanup/cleanup-rule.service';
+import { JobLeaseService } from '../cleanup/job-lease.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey, uploadKey } from '../storage/blob-keys';
-import { PackageService } from './package.service';
+import { BlobCollector } from './blob-collector';
 
 export interface CleanupReport {
+  /** false when another replica held the lease: this pass did nothing */
+  ran: boolean;
+  ruleVersions: number;
   abandonedUploads: number;
+  abortedMultipartUploads: number;
   unreferencedBlobs: number;
   emptyPackages: number;
 }
@@ -30,12 +36,20 @@ export interface CleanupReport {
 export type CleanupTask = (olderThanUnix: number) => Promise<void>;
 
 const BATCH = 500;
+const RULE_PAGE = 100;
+export const CLEANUP_LEASE = 'cleanup';
 
 /**
- * The periodic collection: abandoned upload sessions (and their staged objects), blobs no
- * file references, packages with no versions. Every replica may run it at the same time:
- * each deletion is a conditional statement the database arbitrates, so two runs never
- * remove something still in use, and a row is gone before its object.
+ * The periodic job (docs/protocols/core.md §9): owners' cleanup rules, each format's own
+ * housekeeping, abandoned upload sessions and incomplete multipart uploads, packages with
+ * no versions, and blobs no file references.
+ *
+ * One replica at a time runs it: a pass starts by taking the `cleanup` lease in the
+ * database and renews it while it works; a replica that finds it held skips its turn.
+ * Every deletion is still a conditional statement the database arbitrates, and each
+ * version goes in a transaction of its own, so a replica killed mid-pass leaves nothing
+ * half-removed: the next pass (on any replica, once the lease expires) recomputes what is
+ * left and finishes the job.
  */
 @Injectable()
 export class CleanupService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,7 +61,9 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly db: Database,
     private readonly config: AppConfig,
-    private readonly packages: PackageService,
+    private readonly rules: CleanupRuleService,
+    private readonly lease: JobLeaseService,
+    private readonly blobs: BlobCollector,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
@@ -70,7 +86,7 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
   private async runSafely(): Promise<void> {
     if (this.running) return;
     this.running = this.run().then(
-      (r) => this.log.log(`cleanup: ${JSON.stringify(r)}`),
+      (r) => r.ran && this.log.log(`cleanup (${this.lease.holder}): ${JSON.stringify(r)}`),
       (err) => this.log.error(`cleanup failed: ${(err as Error).message}`),
     );
     await this.running;
@@ -78,19 +94,76 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * One pass. `olderThanSeconds` (default: the configured age) protects blobs and sessions
-   * that are merely young; 0 removes everything unreferenced, as an operator's "clean now".
+   * One pass, when this replica gets the lease. `olderThanSeconds` (default: the
+   * configured age) protects blobs and sessions that are merely young; 0 removes
+   * everything unreferenced, as an operator's "clean now".
    */
   async run(olderThanSeconds = this.config.cleanupOlderThanSeconds): Promise<CleanupReport> {
-    const now = nowUnix();
-    // Sessions go by their own TTL: an upload in flight on another replica is young, whatever the blob age asked for.
-    const abandonedUploads = await this.removeAbandonedUploads(
-      now - this.config.uploadSessionTtlSeconds,
+    const ttl = this.config.cleanupLeaseSeconds;
+    if (!(await this.lease.acquire(CLEANUP_LEASE, ttl)))
+      return {
+        ran: false,
+        ruleVersions: 0,
+        abandonedUploads: 0,
+        abortedMultipartUploads: 0,
+        unreferencedBlobs: 0,
+        emptyPackages: 0,
+      };
+    let held = true;
+    const renew = setInterval(
+      () =>
+        void this.lease.renew(CLEANUP_LEASE, ttl).then(
+          (still) => (held &&= still),
+          () => (held = false),
+        ),
+      Math.max(1, Math.floor(ttl / 3)) * 1000,
     );
-    for (const task of this.tasks) await task(now - olderThanSeconds);
+    try {
+      return await this.pass(olderThanSeconds, () => held);
+    } finally {
+      clearInterval(renew);
+      if (held) await this.lease.release(CLEANUP_LEASE);
+    }
+  }
+
+  private async pass(olderThanSeconds: number, held: () => boolean): Promise<CleanupReport> {
+    const now = nowUnix();
+    const ruleVersions = await this.runRules(held);
+    // Sessions go by their own TTL: an upload in flight on another replica is young, whatever the blob age asked for.
+    const sessionCutoff = now - this.config.uploadSessionTtlSeconds;
+    const abandonedUploads = await this.removeAbandonedUploads(sessionCutoff);
+    const abortedMultipartUploads = await this.storage.abortIncompleteUploads(
+      new Date(sessionCutoff * 1000),
+    );
+    for (const task of this.tasks) if (held()) await task(now - olderThanSeconds);
     const emptyPackages = await this.removeEmptyPackages();
-    const unreferencedBlobs = await this.removeUnreferencedBlobs(now - olderThanSeconds);
-    return { abandonedUploads, unreferencedBlobs, emptyPackages };
+    const unreferencedBlobs = await this.blobs.collect(now - olderThanSeconds, held);
+    return {
+      ran: true,
+      ruleVersions,
+      abandonedUploads,
+      abortedMultipartUploads,
+      unreferencedBlobs,
+      emptyPackages,
+    };
+  }
+
+  private async runRules(held: () => boolean): Promise<number> {
+    let removed = 0;
+    for (let after = 0; held();) {
+      const page = await this.rules.enabledRules(after, RULE_PAGE);
+      for (const rule of page) {
+        try {
+          removed += await this.rules.execute(rule, held);
+        } catch (err) {
+          // One owner's rule must not stop the others' (nor the collection).
+          this.log.error(`cleanup rule ${rule.id} failed: ${(err as Error).message}`);
+        }
+      }
+      if (page.length < RULE_PAGE) break;
+      after = page[page.length - 1].id;
+    }
+    return removed;
   }
 
   private async removeAbandonedUploads(cutoff: number): Promise<number> {
@@ -116,17 +189,6 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
       removed++;
     }
     return removed;
-  }
-
-  private async removeUnreferencedBlobs(cutoff: number): Promise<number> {
-    const rows: { id: number | string }[] = await this.db.manager
-      .createQueryBuilder(PackageBlobEntity, 'b')
-      .select('b.id', 'id')
-      .where('b.created_unix <= :cutoff', { cutoff })
-      .andWhere('NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = b.id)')
-      .limit(BATCH)
-      .getRawMany();
-    return this.packages.removeUnreferencedBlobs(rows.map((r) => Number(r.id)));
   }
 
   private async removeEmptyPackages(): Promise<number> {

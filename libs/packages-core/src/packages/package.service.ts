@@ -19,6 +19,7 @@ import {
 import { appendIndexSegment } from '../documents/index-log';
 import { RegistryError } from '../errors/registry-error';
 import { StagedBlob } from '../ingest/ingest.service';
+import { OwnerLimits, QuotaService } from '../quota/quota.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
 import { FileSpec, PackageSpec, VersionSpec } from './package-specs';
@@ -50,6 +51,7 @@ export class PackageService {
   constructor(
     private readonly db: Database,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly quota: QuotaService,
   ) {}
 
   /** New version with its first file; 409 when the version exists. */
@@ -88,9 +90,12 @@ export class PackageService {
     version: VersionSpec,
     options?: PublishOptions,
   ): Promise<{ package: PackageEntity; version: PackageVersionEntity }> {
+    const limits = await this.limitsOf(pkg.ownerId);
     return this.write(async (em, changed) => {
+      if (limits) await this.quota.lockOwner(em, pkg.ownerId);
       const p = await this.getOrCreatePackage(em, pkg);
       const v = await this.getOrCreateVersion(em, p, version, 'create');
+      if (limits) await this.quota.enforceInTransaction(em, limits, { bytes: 0, version: true });
       changed.package(p);
       await this.runHook(em, changed, options, { package: p, ...v });
       return { package: p, version: v.version };
@@ -287,12 +292,20 @@ export class PackageService {
     const staged = 'storageId' in file.blob ? file.blob : undefined;
     let reusedExisting = false;
     try {
+      const limits = await this.limitsOf(pkg.ownerId);
       const result = await this.write(async (em, changed) => {
+        // Lock first: the usage read at the end must see every publish committed before it.
+        if (limits) await this.quota.lockOwner(em, pkg.ownerId);
         const p = await this.getOrCreatePackage(em, pkg);
         const v = await this.getOrCreateVersion(em, p, version, mode);
         const blob = await this.commitBlob(em, file.blob);
         reusedExisting = !!staged && blob.storageId !== staged.storageId;
-        const f = await this.insertFile(em, v.version.id, blob.id, file);
+        const { file: f, inserted } = await this.insertFile(em, v.version.id, blob.id, file);
+        if (limits)
+          await this.quota.enforceInTransaction(em, limits, {
+            bytes: inserted ? blob.size : 0,
+            version: v.created,
+          });
         changed.package(p);
         await this.runHook(em, changed, options, { package: p, ...v, file: f });
         return { package: p, version: v.version, file: f, createdVersion: v.created };
@@ -303,6 +316,12 @@ export class PackageService {
       if (staged) await this.dropStaged(staged);
       throw err;
     }
+  }
+
+  /** The owner's limits when any could refuse a publish; undefined skips the lock and the sums. */
+  private async limitsOf(ownerId: number): Promise<OwnerLimits | undefined> {
+    const limits = await this.quota.limitsFor(ownerId);
+    return QuotaService.applies(limits) ? limits : undefined;
   }
 
   private async getOrCreatePackage(em: EntityManager, spec: PackageSpec): Promise<PackageEntity> {
@@ -407,12 +426,12 @@ export class PackageService {
     versionId: number,
     blobId: number,
     spec: FileSpec,
-  ): Promise<PackageFileEntity> {
+  ): Promise<{ file: PackageFileEntity; inserted: boolean }> {
     const lowerName = spec.name.toLowerCase();
     const compositeKey = spec.compositeKey ?? '';
     if (spec.overwrite) {
       const old = await em.findOneBy(PackageFileEntity, { versionId, lowerName, compositeKey });
-      if (old && old.blobId === blobId) return old;
+      if (old && old.blobId === blobId) return { file: old, inserted: false };
       if (old) {
         await em.delete(PackagePropertyEntity, { refType: PropertyRefType.File, refId: old.id });
         await em.delete(PackageFileEntity, { id: old.id });
@@ -436,7 +455,7 @@ export class PackageService {
       throw err;
     }
     await insertProperties(em, PropertyRefType.File, row.id, spec.properties);
-    return row;
+    return { file: row, inserted: true };
   }
 
   private async dropStaged(staged: StagedBlob): Promise<void> {

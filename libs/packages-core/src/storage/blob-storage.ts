@@ -34,6 +34,20 @@ export interface BlobStorage {
   delete(key: string): Promise<void>;
 
   /**
+   * Deletes several objects in as few requests as the backend allows (S3: one
+   * multi-object DELETE per 1000 keys). Missing keys are not errors; if any other key
+   * fails the promise rejects, and the caller retries the whole set (delete is idempotent).
+   */
+  deleteMany(keys: readonly string[]): Promise<void>;
+
+  /**
+   * Aborts incomplete multipart uploads started before `initiatedBefore` (what a process
+   * that died mid-upload leaves on S3, invisible to `list`); resolves with how many. A
+   * backend without multipart uploads resolves with 0.
+   */
+  abortIncompleteUploads(initiatedBefore: Date): Promise<number>;
+
+  /**
    * Every key that starts with `prefix` (recursively), in lexical order, with their
    * sizes. Used by maintenance jobs and tests, never on a request path.
    */

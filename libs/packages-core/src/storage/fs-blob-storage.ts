@@ -89,6 +89,20 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
+  /** One unlink per key (a filesystem has no batch delete), 16 at a time. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) await this.delete(keys[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(16, keys.length) }, worker));
+  }
+
+  /** Files are written whole (temporary file, rename): there are no multipart uploads. */
+  async abortIncompleteUploads(): Promise<number> {
+    return 0;
+  }
+
   /** Unlinks the file, then removes parent directories it left empty (up to the root). */
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);

@@ -155,6 +155,59 @@ export class S3BlobStorage implements BlobStorage {
     }
   }
 
+  /** S3's multi-object DELETE, 1000 keys a request (the API's maximum). */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      const results = await this.call(() => this.client.removeObjects(this.bucket, [...batch]));
+      const failed = results.filter((r) => r?.Error?.Code && !NOT_FOUND_CODES.has(r.Error.Code));
+      if (failed.length)
+        throw this.translate(
+          Object.assign(
+            new Error(
+              `${failed.length} of ${batch.length} deletes failed: ${failed[0]!.Error!.Message}`,
+            ),
+            {
+              code: failed[0]!.Error!.Code,
+            },
+          ),
+        );
+    }
+  }
+
+  /**
+   * ListMultipartUploads over the bucket (one page of up to 1000 at a time, without the
+   * per-upload part listing minio's listIncompleteUploads adds), aborting each upload
+   * initiated before the cut-off. Keys are generated ids, so no upload is in use by a
+   * live request once it is older than the upload-session TTL.
+   */
+  async abortIncompleteUploads(initiatedBefore: Date): Promise<number> {
+    let aborted = 0;
+    let keyMarker = '';
+    let uploadIdMarker = '';
+    for (;;) {
+      const page = await this.call(() =>
+        this.client.listIncompleteUploadsQuery(this.bucket, '', keyMarker, uploadIdMarker, ''),
+      );
+      for (const upload of page.uploads) {
+        if (!(upload.initiated instanceof Date) || isNaN(upload.initiated.getTime())) continue;
+        if (upload.initiated >= initiatedBefore) continue;
+        try {
+          await this.call(
+            () => this.client.abortMultipartUpload(this.bucket, upload.key, upload.uploadId),
+            upload.key,
+          );
+          aborted++;
+        } catch (err) {
+          if (!(err instanceof BlobNotFoundError)) throw err; // finished or aborted meanwhile
+        }
+      }
+      if (!page.isTruncated) return aborted;
+      keyMarker = page.nextKeyMarker;
+      uploadIdMarker = page.nextUploadIdMarker;
+    }
+  }
+
   /** ListObjectsV2 without delimiter, paged by minio; S3 lists keys in byte order. */
   async *list(prefix: string): AsyncIterable<BlobListEntry> {
     const items = this.client.listObjectsV2(this.bucket, prefix, true);

@@ -55,6 +55,17 @@ export class ValidatedBlobStorage implements BlobStorage {
     return this.inner.delete(key);
   }
 
+  /** See {@link BlobStorage.deleteMany}; every key is checked before any is deleted. */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    keys.forEach(assertValidBlobKey);
+    if (keys.length) await this.inner.deleteMany(keys);
+  }
+
+  /** See {@link BlobStorage.abortIncompleteUploads}. */
+  abortIncompleteUploads(initiatedBefore: Date): Promise<number> {
+    return this.inner.abortIncompleteUploads(initiatedBefore);
+  }
+
   /** See {@link BlobStorage.list}; the prefix is checked when iteration starts. */
   async *list(prefix: string): AsyncIterable<BlobListEntry> {
     assertValidBlobPrefix(prefix);

@@ -137,6 +137,7 @@ export class ContainerBlobsController {
       );
     }
     const session = await this.blobs.append(
+      owner,
       await this.blobs.getSession(owner, name, uuid),
       req,
       range,
@@ -160,6 +161,7 @@ export class ContainerBlobsController {
     const digest = parseDigest(digestParam);
     if (hasBody(req))
       session = await this.blobs.append(
+        owner,
         session,
         req,
         parseContentRange(str(req.headers['content-range'])),

@@ -15,6 +15,8 @@ import {
   PackageQueryService,
   PackageService,
   PackageType,
+  PayloadTooLargeError,
+  QuotaService,
   StagedBlob,
   UploadSession,
   UploadSessionStore,
@@ -71,6 +73,7 @@ export class ContainerBlobsService {
     private readonly users: UserService,
     private readonly access: PackageAccessService,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
+    private readonly quota: QuotaService,
   ) {}
 
   /** The blob when `digest` is linked to the image; undefined otherwise. */
@@ -126,7 +129,11 @@ export class ContainerBlobsService {
     body: Readable,
     declaredSize?: number,
   ): Promise<void> {
-    const staged = await this.ingest.ingest(body, { limit: this.limit(), declaredSize });
+    const staged = await this.ingest.ingest(body, {
+      limit: this.limit(),
+      declaredSize,
+      quotaOwnerId: owner.id,
+    });
     if (staged.sha256 !== sha256Of(digest)) {
       await this.ingest.discard(staged);
       throw new OciError(
@@ -201,6 +208,7 @@ export class ContainerBlobsService {
    * object — S3 cannot append; a first part is hashed on the way (see SessionState.first).
    */
   async append(
+    owner: UserEntity,
     session: UploadSession,
     body: Readable,
     range: { start: number; end: number } | undefined,
@@ -224,12 +232,17 @@ export class ContainerBlobsService {
         OciErrorCode.BlobUploadInvalid,
         `an upload may have at most ${MAX_PARTS} chunks`,
       );
+    // The owner's size limits and quota bound the whole session like the format's limit
+    // (docs/protocols/core.md §8): a chunk that passes the room left is cut off, not stored.
+    const room = (await this.quota.room(owner.id)).bytes;
+    const limit = this.limit();
+    const bound = room !== undefined && (limit === undefined || room < limit) ? room : limit;
     const claimed = await this.claim(session, state);
     const offset = session.bytesReceived;
     const key = uploadPartKey(session.id, offset);
     // Only a first part is hashed here: later ones are hashed once, as the parts are joined.
-    const hasher = offset === 0 ? new HashingStream(this.limit()) : undefined;
-    const meter = hasher ?? uploadMeter(offset, this.limit());
+    const hasher = offset === 0 ? new HashingStream(bound) : undefined;
+    const meter = hasher ?? uploadMeter(offset, bound);
     let written = 0;
     try {
       written = await this.storage.put(
@@ -239,6 +252,8 @@ export class ContainerBlobsService {
     } catch (err) {
       await this.storage.delete(key);
       await this.sessions.compareAndSet(claimed, { bytesReceived: offset, state: session.state });
+      if (err instanceof PayloadTooLargeError && bound !== limit)
+        throw await this.quota.overRoom(owner.id, bound! + 1, true);
       throw err;
     }
     const parts = written > 0 ? [...state.parts, offset] : state.parts;

@@ -1,11 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import {
+  CleanupRuleService,
   CleanupService,
   PackageCatalogQuery,
   PackageEntity,
   PackageQueryService,
   PackageService,
   PackageType,
+  PackageVersionEntity,
   PropertyRefType,
 } from '@wharf/packages-core';
 import { BLOBS_VERSION, isDigest, MANIFEST_FILE, PROP } from './container.metadata';
@@ -24,6 +26,7 @@ const BATCH = 200;
 export class ContainerCleanupService implements OnModuleInit {
   constructor(
     private readonly cleanup: CleanupService,
+    private readonly rules: CleanupRuleService,
     private readonly catalog: PackageCatalogQuery,
     private readonly query: PackageQueryService,
     private readonly packages: PackageService,
@@ -31,6 +34,19 @@ export class ContainerCleanupService implements OnModuleInit {
 
   onModuleInit(): void {
     this.cleanup.register((cutoff) => this.run(cutoff));
+    // docs/protocols/core.md §9: cleanup rules see tags only; a tag removed leaves its manifest
+    // to the liveness rules below, and untagged manifests older than the rule's age go too.
+    this.rules.registerPolicy(PackageType.Container, {
+      protects: (v) => isDigest(v.version) || v.lowerVersion === 'latest',
+      extraTargets: async (pkg, rule, olderThan) => {
+        if (rule.removeDays === 0) return []; // left to the regular collection and its age
+        const { manifests, live } = await this.liveManifests(
+          await this.query.listVersions(pkg.id, true),
+          olderThan,
+        );
+        return manifests.filter((v) => !live.has(v.version));
+      },
+    });
   }
 
   async run(olderThanUnix: number): Promise<void> {
@@ -45,6 +61,22 @@ export class ContainerCleanupService implements OnModuleInit {
 
   async collectImage(pkg: PackageEntity, cutoff: number): Promise<void> {
     const versions = await this.query.listVersions(pkg.id, true);
+    const { manifests, meta, live } = await this.liveManifests(versions, cutoff);
+    for (const v of manifests) if (!live.has(v.version)) await this.packages.deleteVersion(v.id);
+    const used = new Set([...live].flatMap((d) => meta.get(d)?.blobs ?? []));
+    const links = versions.find((v) => v.version === BLOBS_VERSION);
+    if (!links) return;
+    for (const { file } of await this.query.listFiles(links.id)) {
+      if (file.createdUnix <= cutoff && !used.has(file.name))
+        await this.packages.deleteFile(file.id, false);
+    }
+  }
+
+  /**
+   * The image's manifests and the digests that are live: tagged, younger than `cutoff`,
+   * listed by a live index, or referring to a live `subject` (grown to a fixed point).
+   */
+  private async liveManifests(versions: PackageVersionEntity[], cutoff: number) {
     const manifests = versions.filter((v) => isDigest(v.version));
     const tags = versions.filter((v) => !v.isInternal && !isDigest(v.version));
     const meta = new Map(
@@ -60,7 +92,6 @@ export class ContainerCleanupService implements OnModuleInit {
       const digest = props?.[PROP.digest]?.[0];
       if (digest) live.add(digest);
     }
-    // Grow to a fixed point: children of live indexes, referrers of live subjects.
     for (let grew = true; grew;) {
       grew = false;
       for (const [digest, m] of meta) {
@@ -71,13 +102,6 @@ export class ContainerCleanupService implements OnModuleInit {
         }
       }
     }
-    for (const v of manifests) if (!live.has(v.version)) await this.packages.deleteVersion(v.id);
-    const used = new Set([...live].flatMap((d) => meta.get(d)?.blobs ?? []));
-    const links = versions.find((v) => v.version === BLOBS_VERSION);
-    if (!links) return;
-    for (const { file } of await this.query.listFiles(links.id)) {
-      if (file.createdUnix <= cutoff && !used.has(file.name))
-        await this.packages.deleteFile(file.id, false);
-    }
+    return { manifests, meta, live };
   }
 }

@@ -57,6 +57,8 @@ const FROM_CORE: Record<RegistryErrorCode, OciErrorCode> = {
   [RegistryErrorCode.NotFound]: OciErrorCode.NameUnknown,
   [RegistryErrorCode.Conflict]: OciErrorCode.Denied,
   [RegistryErrorCode.PayloadTooLarge]: OciErrorCode.SizeInvalid,
+  // The spec's code for "the registry refuses this operation"; clients print its message.
+  [RegistryErrorCode.QuotaExceeded]: OciErrorCode.Denied,
   [RegistryErrorCode.RangeNotSatisfiable]: OciErrorCode.BlobUploadInvalid,
   [RegistryErrorCode.TooManyRequests]: OciErrorCode.TooManyRequests,
   [RegistryErrorCode.Unavailable]: OciErrorCode.Unavailable,

@@ -53,6 +53,7 @@ export class GenericService {
     const staged = await this.ingest.ingest(body, {
       limit: this.config.sizeLimit(PackageType.Generic),
       declaredSize,
+      quotaOwnerId: owner.id,
     });
     await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Generic, name: c.name },

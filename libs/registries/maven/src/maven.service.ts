@@ -132,7 +132,7 @@ export class MavenService {
     const isPom = path.filename.endsWith('.pom');
     const { staged, checked: metadata } = await this.ingest.stageChecked(
       body,
-      { limit: this.config.sizeLimit(PackageType.Maven), declaredSize },
+      { limit: this.config.sizeLimit(PackageType.Maven), declaredSize, quotaOwnerId: owner.id },
       async (s) => (isPom ? this.readPom(s, path) : undefined),
     );
     await this.packages.createOrAddFile(

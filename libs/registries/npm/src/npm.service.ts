@@ -83,7 +83,8 @@ export class NpmService {
     const limit = this.config.sizeLimit(PackageType.Npm);
     const { doc, attachment } = await readPublishDocument(
       body,
-      (bytes) => this.ingest.ingest(bytes, { limit }),
+      // The decoded tarball is the artifact: owner limits and quotas bound it as it streams.
+      (bytes) => this.ingest.ingest(bytes, { limit, quotaOwnerId: owner.id }),
       (staged) => this.ingest.discard(staged),
     );
     if (!attachment) {
