@@ -48,3 +48,5 @@ export * from './http/parse-xml';
 export * from './http/parse-yaml';
 export * from './signing/signing-key.service';
 export * from './archives/xz-writer';
+export * from './archives/ar-reader';
+export * from './archives/xz-join';
