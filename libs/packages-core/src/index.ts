@@ -50,3 +50,4 @@ export * from './signing/signing-key.service';
 export * from './archives/xz-writer';
 export * from './archives/ar-reader';
 export * from './archives/xz-join';
+export * from './documents/document-shards';
