@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { InvalidArtifactError } from '../errors/registry-error';
 import { joinXzStreams } from './xz-join';
+import { encodeXz } from './xz-writer';
 
 // Streams made by xz-utils (the reference encoder), joined, then read back by xz-utils and,
 // where it is installed, by apt's own reader (apt-helper cat-file), which is why this exists.
@@ -32,6 +33,11 @@ describe('joinXzStreams', () => {
     const multi = xz('y'.repeat(100_000), '--block-size=30000');
     const joined = joinXzStreams([xz(''), multi, xz(texts[0]), xz('')]);
     expect(unxz(joined).toString()).toBe('y'.repeat(100_000) + texts[0]);
+  });
+
+  it("joins core's own xz writer's streams (CRC32 checks)", () => {
+    const joined = joinXzStreams(texts.map((t) => encodeXz(Buffer.from(t))));
+    expect(unxz(joined).toString()).toBe(texts.join(''));
   });
 
   it('makes a valid empty stream of nothing', () => {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import { InvalidArtifactError } from '../errors/registry-error';
 
 /*
@@ -115,17 +116,4 @@ function u32le(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n >>> 0);
   return b;
-}
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-/** CRC-32 (IEEE), as the xz headers, index and footer carry it. */
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
