@@ -51,3 +51,4 @@ export * from './archives/xz-writer';
 export * from './archives/ar-reader';
 export * from './archives/xz-join';
 export * from './documents/document-shards';
+export * from './documents/lru-by-bytes';
