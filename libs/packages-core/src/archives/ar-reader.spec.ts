@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { InvalidArtifactError, UnsafeArchiveEntryError } from '../errors/registry-error';
-import { ArMember, ArReadOptions, isArArchive, walkAr } from './ar-reader';
+import { ArMember, ArReadOptions, isArArchive, readArIndex, walkAr } from './ar-reader';
 import { ArchiveBudgetError, readTarEntry } from './tar-entry-reader';
 
 // Archives made by the real toolchain where one exists: binutils' ar (GNU long names) and
@@ -223,5 +223,78 @@ describe('walkAr', () => {
     for await (const m of walkAr(trickle(bytes, 3))) got[m.name] = await m.read(1 << 20);
     expect(got.self.equals(data)).toBe(true);
     expect(got.after.toString()).toBe('end');
+  });
+});
+
+describe('readArIndex', () => {
+  /** Ranged reads of a buffer, counted, as a staged blob is read from storage. */
+  function ranges(bytes: Buffer) {
+    const asked: [number, number][] = [];
+    const open = async (start: number, end: number) => {
+      asked.push([start, end]);
+      return Readable.from([bytes.subarray(start, end + 1)]);
+    };
+    return { open, asked };
+  }
+  const index = async (bytes: Buffer, options?: ArReadOptions) => {
+    const { open } = ranges(bytes);
+    return readArIndex(open, bytes.length, options);
+  };
+
+  it('locates the members of a .deb by reading headers only', async () => {
+    const deb = readFileSync(file('hello.deb'));
+    const { open, asked } = ranges(deb);
+    const entries = await readArIndex(open, deb.length);
+    expect(entries.map((e) => e.name)).toEqual(['debian-binary', 'control.tar.xz', 'data.tar.xz']);
+    const binary = entries[0];
+    expect(deb.subarray(binary.offset, binary.offset + binary.size).toString()).toBe('2.0\n');
+    // The magic and three headers: no member's content was read.
+    expect(asked.map(([a, b]) => b - a + 1)).toEqual([8, 60, 60, 60]);
+  });
+
+  it('resolves GNU and BSD long names as the stream reader does', async () => {
+    const gnu = await index(readFileSync(file('gnu.a')));
+    expect(gnu.map((e) => e.name)).toEqual([
+      'a-rather-long-member-name.txt',
+      'short.o',
+      'another-long-member-name.bin',
+    ]);
+    const bsdName = 'a-bsd-style-long-name.txt';
+    const bytes = ar(
+      member(`#1/${bsdName.length}`, Buffer.concat([Buffer.from(bsdName), Buffer.from('bsd')])),
+      member('odd', 'x'),
+    );
+    const [bsd, odd] = await index(bytes);
+    expect([bsd.name, bytes.subarray(bsd.offset, bsd.offset + bsd.size).toString()]).toEqual([
+      bsdName,
+      'bsd',
+    ]);
+    expect(odd.size).toBe(1);
+    // The last member's padding byte left out is tolerated.
+    expect((await index(bytes.subarray(0, bytes.length - 1))).length).toBe(2);
+  });
+
+  it('refuses an unsafe name anywhere, even after the member a reader wants', async () => {
+    const bytes = ar(
+      member('control.tar.gz', 'c'),
+      member('data.tar.gz', 'd'),
+      member('../x', 'e'),
+    );
+    await expect(index(bytes)).rejects.toBeInstanceOf(UnsafeArchiveEntryError);
+  });
+
+  it.each([
+    [
+      'cut inside the last member',
+      ar(member('a', 'b'), member('data', 'x'.repeat(100))).subarray(0, 180),
+    ],
+    ['cut inside a header', ar(member('a', 'b'), member('data', 'x')).subarray(0, 100)],
+    [
+      'followed by bytes that are no member',
+      Buffer.concat([ar(member('a', 'bb')), Buffer.from('garbage')]),
+    ],
+    ['not an ar archive', Buffer.from('PK\x03\x04 and so on and so forth')],
+  ])('refuses an archive %s with a 400', async (_label, bytes) => {
+    await expect(index(bytes)).rejects.toBeInstanceOf(InvalidArtifactError);
   });
 });

@@ -131,6 +131,84 @@ export async function* walkAr(
   }
 }
 
+/** A member located in the archive: its header and where its content starts. */
+export interface ArIndexEntry extends ArMemberHeader {
+  /** Byte offset of the content (after a BSD name) in the archive. */
+  offset: number;
+}
+
+/**
+ * The members of an archive stored whole (a staged upload), read by byte ranges: only the
+ * magic, each 60-byte header and the name tables are fetched, never a member's content,
+ * so a package's data member costs nothing to walk past. Same names, rules and errors as
+ * {@link walkAr}; besides, the archive must end where its last member does (a member
+ * running past the end is a truncated archive, bytes after the last one are refused).
+ * `open(start, end)` reads bytes `start..end` inclusive.
+ */
+export async function readArIndex(
+  open: (start: number, end: number) => Promise<Readable>,
+  size: number,
+  options: ArReadOptions = {},
+): Promise<ArIndexEntry[]> {
+  const label = options.label ?? 'the ar archive';
+  const maxMembers = options.maxMembers ?? DEFAULT_MAX_MEMBERS;
+  const maxNameBytes = options.maxNameBytes ?? DEFAULT_MAX_NAME_BYTES;
+  const truncated = (what: string) =>
+    new InvalidArtifactError(`${label} is truncated (${what} is cut short)`);
+  const read = async (start: number, length: number, what: string): Promise<Buffer> => {
+    if (start + length > size) throw truncated(what);
+    if (length === 0) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await open(start, start + length - 1)) chunks.push(chunk as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length !== length) throw truncated(what);
+    return bytes;
+  };
+  if (size < AR_MAGIC.length || !(await read(0, AR_MAGIC.length, 'the magic')).equals(AR_MAGIC))
+    throw new InvalidArtifactError(`${label} is not an ar archive (it must start with "!<arch>")`);
+  const entries: ArIndexEntry[] = [];
+  let longNames: Buffer | undefined;
+  let at = AR_MAGIC.length;
+  for (let count = 0; at < size;) {
+    if (++count > maxMembers)
+      throw new ArchiveBudgetError(`${label} has more than ${maxMembers} members`);
+    const raw = parseHeader(await read(at, HEADER_SIZE, 'a member header'), label);
+    const start = at + HEADER_SIZE;
+    // The last member's padding byte may be missing; anything else past the end is not.
+    if (start + raw.size > size) throw truncated('a member');
+    at = Math.min(size, start + raw.size + (raw.size % 2));
+    if (raw.name === '/' || raw.name === '/SYM64/') continue;
+    if (raw.name === '//') {
+      if (raw.size > maxNameBytes)
+        throw new ArchiveBudgetError(
+          `${label} has a long-name table of ${raw.size} bytes; at most ${maxNameBytes} are read`,
+        );
+      longNames = await read(start, raw.size, 'the long-name table');
+      continue;
+    }
+    let name = raw.name;
+    let offset = start;
+    let length = raw.size;
+    if (/^#1\/\d+$/.test(name)) {
+      const nameLength = Number(name.slice(3));
+      if (nameLength > maxNameBytes)
+        throw new ArchiveBudgetError(`${label} has a member name of ${nameLength} bytes`);
+      if (nameLength > raw.size)
+        throw new InvalidArtifactError(`${label} has a malformed member name`);
+      name = (await read(start, nameLength, 'a member name')).toString('utf8').replace(/\0+$/, '');
+      offset += nameLength;
+      length -= nameLength;
+    } else if (/^\/\d+$/.test(name)) {
+      name = gnuLongName(longNames, Number(name.slice(1)), label);
+    } else if (name.endsWith('/')) {
+      name = name.slice(0, -1);
+    }
+    assertSafeMemberName(name, label);
+    entries.push({ ...raw, name, size: length, offset });
+  }
+  return entries;
+}
+
 function parseHeader(header: Buffer, label: string): ArMemberHeader {
   if (header[58] !== 0x60 || header[59] !== 0x0a)
     throw new InvalidArtifactError(`${label} is corrupt (a member header does not end in "\`\\n")`);

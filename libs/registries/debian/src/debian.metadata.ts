@@ -1,12 +1,14 @@
 import type { Readable } from 'node:stream';
 import {
+  ArIndexEntry,
   checkName,
   InvalidArtifactError,
   NameGrammar,
+  readArIndex,
+  readBounded,
   readTarEntry,
   RegistryError,
   TarCompression,
-  walkAr,
 } from '@wharf/packages-core';
 
 /*
@@ -133,46 +135,57 @@ const COMPRESSION: Record<string, TarCompression> = {
   '.zst': 'zstd',
 };
 
+/** Reads bytes `start..end` (inclusive) of the stored upload. */
+export type RangeOpener = (start: number, end: number) => Promise<Readable>;
+
 /**
- * The `control` file of a .deb (deb(5)): the ar archive is read as far as its
- * `control.tar[.gz|.xz|.zst]` member (dpkg ≥ 1.15.6 may write the name with a trailing
- * "/"), and that tar through core's reader under budgets; the data member is never read.
- * 400 for anything that is not such a package; 413 for a budget passed (a bomb).
+ * The `control` file of a .deb (deb(5)) stored whole: the ar container is walked by its
+ * headers (every member name checked, the archive complete to its last byte, the data
+ * member never read), then `control.tar[.gz|.xz|.zst]` — dpkg ≥ 1.15.6 may write the name
+ * with a trailing "/" — is read through core's tar reader under budgets. 400 for anything
+ * that is not such a package; 413 for a budget passed (a bomb).
  */
-export async function readDebControl(deb: Readable): Promise<Buffer> {
+export async function readDebControl(open: RangeOpener, size: number): Promise<Buffer> {
   const label = 'the package';
-  let first = true;
-  for await (const member of walkAr(deb, { label, maxMembers: 64 })) {
-    if (first && member.name === 'debian-binary') {
-      const format = (await member.read(64)).toString('latin1');
-      if (!/^2\.\d+\n/.test(format))
-        throw new InvalidArtifactError(
-          `${label} is in .deb format ${JSON.stringify(format.trim())}; dpkg reads format 2.x`,
-        );
-    }
-    first = false;
-    if (!member.name.startsWith('control.tar')) continue;
-    const m = CONTROL_TAR.exec(member.name);
-    if (!m)
+  const members = await readArIndex(open, size, { label, maxMembers: 64 });
+  const range = (m: ArIndexEntry) => open(m.offset, m.offset + m.size - 1);
+  const binary = members[0]?.name === 'debian-binary' ? members[0] : undefined;
+  if (binary) {
+    // "2.0\n" as dpkg writes it; only the start is read, whatever the member's size.
+    const head = Math.min(binary.size, 16);
+    const format = head
+      ? (await readBounded(await open(binary.offset, binary.offset + head - 1), head)).toString(
+          'latin1',
+        )
+      : '';
+    if (!/^2\.\d+\n/.test(format))
       throw new InvalidArtifactError(
-        `${label}'s ${member.name} is compressed in a way dpkg does not write: use control.tar, control.tar.gz, control.tar.xz or control.tar.zst`,
+        `${label} is in .deb format ${JSON.stringify(format.trim())}; dpkg reads format 2.x`,
       );
-    const control = await readTarEntry(
-      member.stream(),
-      (entry) => entry.name.replace(/^(\.\/)+/, '') === 'control',
-      {
-        ...CONTROL_TAR_LIMITS,
-        maxEntrySize: MAX_CONTROL_BYTES,
-        compression: COMPRESSION[m[1] ?? ''],
-        label: `${label}'s ${member.name}`,
-      },
-    );
-    if (!control) throw new InvalidArtifactError(`${label}'s ${member.name} holds no control file`);
-    return control;
   }
-  throw new InvalidArtifactError(
-    `${label} has no control.tar member: it is not a Debian binary package (dpkg-deb --build makes one)`,
+  const member = members.find((m) => m.name.startsWith('control.tar'));
+  if (!member)
+    throw new InvalidArtifactError(
+      `${label} has no control.tar member: it is not a Debian binary package (dpkg-deb --build makes one)`,
+    );
+  const m = CONTROL_TAR.exec(member.name);
+  if (!m)
+    throw new InvalidArtifactError(
+      `${label}'s ${member.name} is compressed in a way dpkg does not write: use control.tar, control.tar.gz, control.tar.xz or control.tar.zst`,
+    );
+  if (!member.size) throw new InvalidArtifactError(`${label}'s ${member.name} is empty`);
+  const control = await readTarEntry(
+    await range(member),
+    (entry) => entry.name.replace(/^(\.\/)+/, '') === 'control',
+    {
+      ...CONTROL_TAR_LIMITS,
+      maxEntrySize: MAX_CONTROL_BYTES,
+      compression: COMPRESSION[m[1] ?? ''],
+      label: `${label}'s ${member.name}`,
+    },
   );
+  if (!control) throw new InvalidArtifactError(`${label}'s ${member.name} holds no control file`);
+  return control;
 }
 
 /**

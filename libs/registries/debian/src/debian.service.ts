@@ -95,7 +95,8 @@ export class DebianService {
       { limit: this.config.sizeLimit(TYPE), declaredSize },
       async (s) => {
         if (!s.size) throw RegistryError.invalid('the upload is empty: send the .deb file');
-        return parseControl(await readDebControl(await this.ingest.open(s)));
+        const open = (start: number, end: number) => this.ingest.open(s, { start, end });
+        return parseControl(await readDebControl(open, s.size));
       },
     );
     const fileName = packageFileName(checked.name, checked.version, checked.architecture);
