@@ -444,7 +444,7 @@ describeEachBackend('debian registry', (backend) => {
         (await body('/dists/shards/main/binary-amd64/Packages.xz')).toString('hex');
       const there = async () => {
         const snapshot = await replica.snapshot(alice.id);
-        return snapshot.packages('shards', 'main', 'amd64')!['Packages.xz'].body.toString('hex');
+        return snapshot.file('shards', 'main', 'amd64', 'Packages.xz')!.body.toString('hex');
       };
       expect(await there()).toBe(await here());
       const fresh = Array.from({ length: 8 }, (_, i) => `concurrent-${i}`);

@@ -30,6 +30,14 @@ interface XzParts {
  * types differ (a stream's blocks all carry the check its header names).
  */
 export function joinXzStreams(streams: Uint8Array[]): Buffer {
+  return Buffer.concat(joinXzStreamPieces(streams));
+}
+
+/**
+ * {@link joinXzStreams} as the pieces of the joined stream, in order, without copying the
+ * blocks: a caller that hashes the stream, or writes it out, need not join them first.
+ */
+export function joinXzStreamPieces(streams: Uint8Array[]): Buffer[] {
   const parts = streams.map((s) => splitXzStream(Buffer.from(s.buffer, s.byteOffset, s.length)));
   const flags = parts[0]?.flags ?? Buffer.from([0x00, 0x04]); // CRC64 when there is nothing
   if (parts.some((p) => !p.flags.equals(flags)))
@@ -44,16 +52,11 @@ export function joinXzStreams(streams: Uint8Array[]): Buffer {
   const indexBody = Buffer.concat([unpadded, padding]);
   const index = Buffer.concat([indexBody, u32le(crc32(indexBody))]);
   const footerFields = Buffer.concat([u32le(index.length / 4 - 1), flags]);
-  return Buffer.concat([
-    HEADER_MAGIC,
-    flags,
-    u32le(crc32(flags)),
+  return [
+    Buffer.concat([HEADER_MAGIC, flags, u32le(crc32(flags))]),
     ...parts.map((p) => p.blocks),
-    index,
-    u32le(crc32(footerFields)),
-    footerFields,
-    FOOTER_MAGIC,
-  ]);
+    Buffer.concat([index, u32le(crc32(footerFields)), footerFields, FOOTER_MAGIC]),
+  ];
 }
 
 function splitXzStream(bytes: Buffer): XzParts {

@@ -4,13 +4,14 @@ import {
   DocumentCache,
   documentShardOf,
   encodeXz,
-  joinXzStreams,
+  joinXzStreamPieces,
   LruByBytes,
   PackageQueryService,
   PackageType,
   VersionDescriptor,
 } from '@wharf/packages-core';
-import { HashedFile, hashFile, packagesParagraph } from './debian.documents';
+import { DigestCheckpoints, DigestPart, digestParts } from './debian-digests';
+import { HashedFile, packagesParagraph } from './debian.documents';
 import {
   ARCHITECTURE_PROPERTY,
   COMPONENT_PROPERTY,
@@ -78,7 +79,10 @@ const EMPTY_SHARD: Shard = { generation: 0, parts: new Map(), bytes: 0 };
 export class RepositorySnapshot {
   /** distribution → component → architectures. */
   readonly layout = new Map<string, Map<string, Set<string>>>();
-  private readonly joined = new Map<string, Record<PackagesVariant, IndexFile>>();
+  private readonly hashed = new Map<string, Record<PackagesVariant, HashedFile>>();
+  private readonly joined = new Map<string, IndexFile>();
+  /** Hash states by `{key}|{variant}`, for the next snapshot to resume from. */
+  readonly checkpoints = new Map<string, DigestCheckpoints>();
   private readonly derived = new Map<string, unknown>();
 
   constructor(
@@ -86,6 +90,8 @@ export class RepositorySnapshot {
     /** Unix seconds of the last write to the repository (the Release Date). */
     readonly updatedUnix: number,
     readonly shards: readonly Shard[],
+    /** The previous snapshot's hash states (not the snapshot: no chain of them is kept). */
+    private readonly seed?: ReadonlyMap<string, DigestCheckpoints>,
   ) {
     for (const shard of shards)
       for (const key of shard.parts.keys()) {
@@ -102,25 +108,72 @@ export class RepositorySnapshot {
     return this.shards.reduce((n, s) => n + s.bytes, 0);
   }
 
-  /** The three files of an index, or undefined when no package is in it. */
-  packages(
+  /**
+   * The digests of an index's three files, or undefined when no package is in it. They are
+   * hashed piece by piece, resuming from the previous snapshot's hash states at the first
+   * shard whose part changed (debian-digests.ts): a Release needs the digests of every
+   * index of its distribution, apt then fetches one file of each.
+   */
+  digests(
     dist: string,
     component: string,
     arch: string,
-  ): Record<PackagesVariant, IndexFile> | undefined {
+  ): Record<PackagesVariant, HashedFile> | undefined {
     const key = `${dist}|${component}|${arch}`;
-    const done = this.joined.get(key);
+    let done = this.hashed.get(key);
     if (done) return done;
     const parts = this.shards.flatMap((s) => s.parts.get(key) ?? []);
     if (!parts.length) return undefined;
-    const file = (body: Buffer): IndexFile => ({ body, ...hashFile(body) });
-    const files = {
-      Packages: file(Buffer.concat(parts.map((p) => p.plain))),
-      'Packages.gz': file(Buffer.concat(parts.map((p) => p.gz))),
-      'Packages.xz': file(joinXzStreams(parts.map((p) => p.xz))),
+    const xz = joinXzStreamPieces(parts.map((p) => p.xz));
+    const inputs: Record<PackagesVariant, [DigestPart[], Buffer[]]> = {
+      Packages: [parts.map((p) => ({ id: p, pieces: [p.plain] })), []],
+      'Packages.gz': [parts.map((p) => ({ id: p, pieces: [p.gz] })), []],
+      // The stream header is the same for every stream encodeXz writes; the index after
+      // the blocks changes with any of them.
+      'Packages.xz': [
+        [
+          { id: xz[0].toString('hex'), pieces: [xz[0]] },
+          ...parts.map((p, i) => ({ id: p, pieces: [xz[i + 1]] })),
+        ],
+        [xz[xz.length - 1]],
+      ],
     };
-    this.joined.set(key, files);
-    return files;
+    const hashed = {} as Record<PackagesVariant, HashedFile>;
+    for (const variant of PACKAGES_VARIANTS) {
+      const [digestInputs, tail] = inputs[variant];
+      const { hashed: h, checkpoints } = digestParts(
+        digestInputs,
+        tail,
+        this.seed?.get(`${key}|${variant}`),
+      );
+      hashed[variant] = h;
+      this.checkpoints.set(`${key}|${variant}`, checkpoints);
+    }
+    this.hashed.set(key, (done = hashed));
+    return done;
+  }
+
+  /** One index file, joined from its parts when first asked for; undefined when empty. */
+  file(
+    dist: string,
+    component: string,
+    arch: string,
+    variant: PackagesVariant,
+  ): IndexFile | undefined {
+    const key = `${dist}|${component}|${arch}`;
+    let done = this.joined.get(`${key}|${variant}`);
+    if (done) return done;
+    const digests = this.digests(dist, component, arch);
+    if (!digests) return undefined;
+    const parts = this.shards.flatMap((s) => s.parts.get(key) ?? []);
+    const body =
+      variant === 'Packages'
+        ? Buffer.concat(parts.map((p) => p.plain))
+        : variant === 'Packages.gz'
+          ? Buffer.concat(parts.map((p) => p.gz))
+          : Buffer.concat(joinXzStreamPieces(parts.map((p) => p.xz)));
+    this.joined.set(`${key}|${variant}`, (done = { body, ...digests[variant] }));
+    return done;
   }
 
   /** A document derived from this snapshot, made once (a promise is kept as it is). */
@@ -185,7 +238,12 @@ export class DebianIndexService {
       for (const d of descriptors) byShard.get(documentShardOf(d.package.lowerName))?.push(d);
       for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
     }
-    const snapshot = new RepositorySnapshot(generations.join(','), updatedUnix, shards);
+    const snapshot = new RepositorySnapshot(
+      generations.join(','),
+      updatedUnix,
+      shards,
+      previous?.checkpoints,
+    );
     // Joined files roughly double what the parts take.
     this.snapshots.set(String(ownerId), snapshot, 2 * snapshot.bytes);
     return snapshot;

@@ -45,14 +45,22 @@ export interface HashedFile {
   sha512: string;
 }
 
-export function hashFile(body: Buffer): HashedFile {
-  const digest = (algorithm: string) => createHash(algorithm).update(body).digest('hex');
+/** The digests of a file given whole or as its pieces in order (never joined to hash them). */
+export function hashFile(body: Buffer | readonly Buffer[]): HashedFile {
+  const pieces = Buffer.isBuffer(body) ? [body] : body;
+  const [md5, sha1, sha256, sha512] = ['md5', 'sha1', 'sha256', 'sha512'].map((a) => createHash(a));
+  let size = 0;
+  // Piece by piece through all four, while each piece is in the CPU's cache.
+  for (const piece of pieces) {
+    size += piece.length;
+    for (const hash of [md5, sha1, sha256, sha512]) hash.update(piece);
+  }
   return {
-    size: body.length,
-    md5: digest('md5'),
-    sha1: digest('sha1'),
-    sha256: digest('sha256'),
-    sha512: digest('sha512'),
+    size,
+    md5: md5.digest('hex'),
+    sha1: sha1.digest('hex'),
+    sha256: sha256.digest('hex'),
+    sha512: sha512.digest('hex'),
   };
 }
 

@@ -58,13 +58,6 @@ const BY_HASH: Record<string, keyof Omit<HashedFile, 'size'>> = {
   sha512: 'sha512',
 };
 
-/** A distribution's Release with its signatures, made once per snapshot. */
-interface ReleaseDocuments {
-  release: IndexFile;
-  inRelease: Promise<Buffer>;
-  gpg: Promise<Buffer>;
-}
-
 /** The Debian format's rules (docs/protocols/debian.md §3–4): uploads, the pool, the signed indexes. */
 @Injectable()
 export class DebianService {
@@ -168,12 +161,12 @@ export class DebianService {
     variant: PackagesVariant,
   ): Promise<GeneratedDocument> {
     const snapshot = await this.index.snapshot(owner.id);
-    const files = snapshot.packages(distribution, component, architecture);
-    if (!files)
+    const file = snapshot.file(distribution, component, architecture, variant);
+    if (!file)
       throw RegistryError.notFound(
         `no packages for ${architecture} in ${distribution}/${component}`,
       );
-    return document(files[variant], variant, snapshot);
+    return document(file, variant, snapshot);
   }
 
   /** `dists/{dist}/Release`, `InRelease` or `Release.gpg`; 404 for a distribution without packages. */
@@ -183,12 +176,11 @@ export class DebianService {
     name: ReleaseFileName,
   ): Promise<GeneratedDocument> {
     const snapshot = await this.index.snapshot(owner.id);
-    const docs = this.release(owner, snapshot, distribution);
-    const body =
+    const file =
       name === 'Release'
-        ? docs.release.body
-        : await (name === 'InRelease' ? docs.inRelease : docs.gpg);
-    return { ...document({ body, ...hashFile(body) }, name, snapshot) };
+        ? this.release(snapshot, distribution)
+        : await this.signed(owner, snapshot, distribution, name);
+    return document(file, name, snapshot);
   }
 
   /**
@@ -208,70 +200,95 @@ export class DebianService {
     if (!field) throw RegistryError.notFound(`no by-hash files for ${algorithm}`);
     const wanted = digest.toLowerCase();
     const snapshot = await this.index.snapshot(owner.id);
-    const candidates: { file: IndexFile; name: PackagesVariant | ReleaseFileName }[] = [];
+    const candidates: {
+      file: () => IndexFile;
+      hashed: HashedFile;
+      name: PackagesVariant | ReleaseFileName;
+    }[] = [];
     const add = (component: string, architecture: string) => {
-      const files = snapshot.packages(distribution, component, architecture);
+      const digests = snapshot.digests(distribution, component, architecture);
       for (const variant of PACKAGES_VARIANTS)
-        if (files) candidates.push({ file: files[variant], name: variant });
+        if (digests)
+          candidates.push({
+            hashed: digests[variant],
+            file: () => snapshot.file(distribution, component, architecture, variant)!,
+            name: variant,
+          });
     };
     if (where) add(where.component, where.architecture);
     else {
       for (const [component, archs] of snapshot.layout.get(distribution) ?? [])
         for (const arch of archs) add(component, arch);
-      if (snapshot.layout.has(distribution))
-        candidates.push({
-          file: this.release(owner, snapshot, distribution).release,
-          name: 'Release',
-        });
+      if (snapshot.layout.has(distribution)) {
+        const release = this.release(snapshot, distribution);
+        candidates.push({ hashed: release, file: () => release, name: 'Release' });
+      }
     }
-    const hit = candidates.find((c) => c.file[field] === wanted);
+    const hit = candidates.find((c) => c.hashed[field] === wanted);
     if (!hit)
       throw RegistryError.notFound(`no index file of ${distribution} has that ${algorithm} digest`);
-    return document(hit.file, hit.name, snapshot);
+    return document(hit.file(), hit.name, snapshot);
   }
 
-  /** The Release of a distribution in `snapshot` and its signatures, made once per snapshot. */
-  private release(
-    owner: UserEntity,
-    snapshot: RepositorySnapshot,
-    distribution: string,
-  ): ReleaseDocuments {
+  /** The Release of a distribution in `snapshot`, made once per snapshot. */
+  private release(snapshot: RepositorySnapshot, distribution: string): IndexFile {
     const components = snapshot.layout.get(distribution);
     if (!components) throw RegistryError.notFound(`no packages in distribution ${distribution}`);
-    return snapshot.derive(`release:${distribution}`, () => {
+    return snapshot.derive(`Release:${distribution}`, () => {
       const files = new Map<string, HashedFile>();
       const architectures = new Set<string>();
       for (const [component, archs] of components)
         for (const arch of archs) {
           architectures.add(arch);
-          const indexes = snapshot.packages(distribution, component, arch)!;
+          const digests = snapshot.digests(distribution, component, arch)!;
           for (const variant of PACKAGES_VARIANTS)
-            files.set(`${component}/binary-${arch}/${variant}`, indexes[variant]);
+            files.set(`${component}/binary-${arch}/${variant}`, digests[variant]);
         }
-      const text = buildRelease({
-        origin: ORIGIN,
-        distribution,
-        components: [...components.keys()],
-        architectures: [...architectures],
-        // The last write, not the time of building: every replica writes the same Release.
-        date: new Date(snapshot.updatedUnix * 1000),
-        files,
-      });
-      const body = Buffer.from(text, 'utf8');
-      const signer = this.signing.openPgp(owner.id, SIGNING_PURPOSE);
-      const docs: ReleaseDocuments = {
-        release: { body, ...hashFile(body) },
-        inRelease: signer.then(async (s) => Buffer.from(await s.signCleartext(text), 'utf8')),
-        gpg: signer.then(async (s) =>
-          Buffer.from(await s.signDetached(body, { armor: true }), 'utf8'),
-        ),
-      };
-      // A failed signing (database down) is not kept: the next request signs again.
-      docs.inRelease.catch(() => snapshot.forget(`release:${distribution}`));
-      docs.gpg.catch(() => snapshot.forget(`release:${distribution}`));
-      return docs;
+      return indexFile(
+        buildRelease({
+          origin: ORIGIN,
+          distribution,
+          components: [...components.keys()],
+          architectures: [...architectures],
+          // The last write, not the time of building: every replica writes the same Release.
+          date: new Date(snapshot.updatedUnix * 1000),
+          files,
+        }),
+      );
     });
   }
+
+  /**
+   * InRelease or Release.gpg of a distribution in `snapshot`, each signed when first asked
+   * for (apt asks InRelease only) and kept; a failed signing is not kept.
+   */
+  private signed(
+    owner: UserEntity,
+    snapshot: RepositorySnapshot,
+    distribution: string,
+    name: 'InRelease' | 'Release.gpg',
+  ): Promise<IndexFile> {
+    const release = this.release(snapshot, distribution);
+    const key = `${name}:${distribution}`;
+    return snapshot.derive(key, () => {
+      const signing = (async () => {
+        const signer = await this.signing.openPgp(owner.id, SIGNING_PURPOSE);
+        const text = release.body.toString('utf8');
+        return indexFile(
+          name === 'InRelease'
+            ? await signer.signCleartext(text)
+            : await signer.signDetached(release.body, { armor: true }),
+        );
+      })();
+      signing.catch(() => snapshot.forget(key));
+      return signing;
+    });
+  }
+}
+
+function indexFile(text: string): IndexFile {
+  const body = Buffer.from(text, 'utf8');
+  return { body, ...hashFile(body) };
 }
 
 function document(
