@@ -23,7 +23,7 @@ import {
 /*
  * The Packages indexes of an owner's apt repository, kept in parts so that a write costs
  * in proportion to what it changed (docs/protocols/debian.md §4). Core puts every package
- * in one of 64 shards by name and bumps the shard's generation with each write to it —
+ * in one of 64 shards (by id) and bumps the shard's generation with each write to it —
  * uploads and deletes here, the management API's deletes and cleanup rules alike. Each
  * shard's part holds, per (distribution, component, architecture), the paragraphs of its
  * packages, plain, gzip'd and xz'd. A read takes the 64 generations in one query and
@@ -235,7 +235,7 @@ export class DebianIndexService {
     if (stale.length) {
       const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
       const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.lowerName))?.push(d);
+      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
       for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
     }
     const snapshot = new RepositorySnapshot(
