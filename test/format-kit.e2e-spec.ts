@@ -14,6 +14,7 @@ import { composerArchive, libraryEntries } from './support/clients/composer';
 import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { descriptionText, rPackageArchive } from './support/clients/cran';
+import { arMember, controlText, handMadeDeb } from './support/clients/debian';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
@@ -451,6 +452,36 @@ const cran: FormatProfile = {
   etag: coreEtag,
 };
 
+const debianUpload = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'debian')}/pool/stable/main/upload`, body);
+
+const debian: FormatProfile = {
+  name: 'debian',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_DEBIAN',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = await handMadeDeb(controlText('kit', `1.0.${n}`, 'amd64'));
+    const file = `kit_1.0.${n}_amd64.deb`;
+    return {
+      upload: debianUpload(owner, bytes),
+      download: `${pkgs(owner, 'debian')}/pool/stable/main/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A control file without the Architecture dpkg requires.
+  async invalidUpload(owner, n) {
+    return debianUpload(owner, await handMadeDeb(`Package: kit\nVersion: 9.0.${n}\n`));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const body = await handMadeDeb(controlText('kit', `9.1.${n}`, 'amd64'), {
+      extraMembers: [arMember('padding', filler(limit))],
+    });
+    return debianUpload(owner, body);
+  },
+  etag: coreEtag,
+};
+
 const conanFile = (owner: string, version: string, file: string) =>
   `${pkgs(owner, 'conan')}/v2/conans/kit/${version}/_/_/revisions/${'a'.repeat(32)}/files/${file}`;
 
@@ -704,6 +735,7 @@ for (const profile of [
   chef,
   go,
   cran,
+  debian,
   nuget,
   swift,
   pub,

@@ -10,6 +10,7 @@ import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/
 import { registryToken } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { sourceArchive } from './support/clients/swift';
+import { handMadeDeb } from './support/clients/debian';
 import { basicAuth, KitRequest, multipart, send, storedState } from './support/format-kit';
 import {
   ArchiveEntry,
@@ -196,6 +197,21 @@ const cranUpload = (path: string, body: Buffer): KitRequest => ({
   path: `${pkgs('cran')}${path}`,
   body,
 });
+
+// ---- debian -------------------------------------------------------------------------------
+
+const DEBIAN_CONTROL: ArchiveEntry = {
+  name: './control',
+  body: 'Package: pkg\nVersion: 2.0\nArchitecture: amd64\nDescription: d\n',
+};
+/** A .deb whose control.tar.gz is `controlTar` (the hostile archive, or a valid one). */
+const debianUpload = async (path: string, controlTar: Promise<Buffer>): Promise<KitRequest> => ({
+  method: 'PUT',
+  path: `${pkgs('debian')}${path}`,
+  body: await handMadeDeb('', { controlMember: await controlTar }),
+});
+const debianDists = (v: string, rest: (dist: string) => string, fileName = true): Probe =>
+  at('distribution', `${pkgs('debian')}/dists/${rest(enc(v))}`, {}, fileName);
 
 // ---- container ----------------------------------------------------------------------------
 
@@ -1011,6 +1027,110 @@ const ROUTES: Record<string, RouteCase> = {
     ],
   },
   'DELETE /api/packages/:owner/alt/*': { names: (v) => altPaths(v, 'DELETE') },
+  // Debian: the distribution, component, architecture and file of each path; names in an
+  // upload come from its control file (debian.metadata spec runs HOSTILE_NAMES there).
+  'GET /api/packages/:owner/debian/repository.key': {
+    noNames: 'a fixed path',
+  },
+  'GET /api/packages/:owner/debian/dists/:dist/by-hash/:algorithm/:digest': {
+    names: (v) => [
+      debianDists(v, (d) => `${d}/by-hash/SHA256/${sha256('x')}`),
+      at('algorithm', `${pkgs('debian')}/dists/stable/by-hash/${enc(v)}/${sha256('x')}`),
+      at('digest', `${pkgs('debian')}/dists/stable/by-hash/SHA256/${enc(v)}`),
+    ],
+  },
+  'GET /api/packages/:owner/debian/dists/:dist/:file': {
+    names: (v) => [
+      debianDists(v, (d) => `${d}/InRelease`),
+      at('file name', `${pkgs('debian')}/dists/stable/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/debian/dists/:dist/:component/:arch/by-hash/:algorithm/:digest': {
+    names: (v) => [
+      debianDists(v, (d) => `${d}/main/binary-amd64/by-hash/SHA256/${sha256('x')}`),
+      at(
+        'component',
+        `${pkgs('debian')}/dists/stable/${enc(v)}/binary-amd64/by-hash/SHA256/${sha256('x')}`,
+        {},
+        true,
+      ),
+      at(
+        'architecture',
+        `${pkgs('debian')}/dists/stable/main/${enc(v)}/by-hash/SHA256/${sha256('x')}`,
+        {},
+        true,
+      ),
+      at(
+        'algorithm',
+        `${pkgs('debian')}/dists/stable/main/binary-amd64/by-hash/${enc(v)}/${sha256('x')}`,
+      ),
+      at('digest', `${pkgs('debian')}/dists/stable/main/binary-amd64/by-hash/SHA256/${enc(v)}`),
+    ],
+  },
+  'GET /api/packages/:owner/debian/dists/:dist/:component/:arch/:file': {
+    names: (v) => [
+      debianDists(v, (d) => `${d}/main/binary-amd64/Packages`),
+      at('component', `${pkgs('debian')}/dists/stable/${enc(v)}/binary-amd64/Packages`, {}, true),
+      at('architecture', `${pkgs('debian')}/dists/stable/main/binary-${enc(v)}/Packages`, {}, true),
+      at('file name', `${pkgs('debian')}/dists/stable/main/binary-amd64/${enc(v)}`, {}, true),
+    ],
+  },
+  'GET /api/packages/:owner/debian/pool/:dist/:component/:file': {
+    names: (v) => [
+      at('distribution', `${pkgs('debian')}/pool/${enc(v)}/main/pkg_1.0_amd64.deb`, {}, true),
+      at('component', `${pkgs('debian')}/pool/stable/${enc(v)}/pkg_1.0_amd64.deb`, {}, true),
+      at('file name', `${pkgs('debian')}/pool/stable/main/${enc(v)}`, {}, true),
+    ],
+  },
+  'PUT /api/packages/:owner/debian/pool/:dist/:component/upload': {
+    names: (v) => [
+      {
+        position: 'distribution',
+        fileName: true,
+        request: debianUpload(`/pool/${enc(v)}/main/upload`, tgzOf([DEBIAN_CONTROL])),
+      },
+      {
+        position: 'component',
+        fileName: true,
+        request: debianUpload(`/pool/stable/${enc(v)}/upload`, tgzOf([DEBIAN_CONTROL])),
+      },
+    ],
+    archives: [
+      {
+        kind: 'tar',
+        upload: (a) => debianUpload('/pool/stable/main/upload', a.build(DEBIAN_CONTROL)),
+      },
+    ],
+  },
+  'DELETE /api/packages/:owner/debian/pool/:dist/:component/:name/:version/:arch': {
+    names: (v) => [
+      at(
+        'distribution',
+        `${pkgs('debian')}/pool/${enc(v)}/main/pkg/1.0/amd64`,
+        { method: 'DELETE' },
+        true,
+      ),
+      at(
+        'component',
+        `${pkgs('debian')}/pool/stable/${enc(v)}/pkg/1.0/amd64`,
+        { method: 'DELETE' },
+        true,
+      ),
+      at(
+        'package name',
+        `${pkgs('debian')}/pool/stable/main/${enc(v)}/1.0/amd64`,
+        { method: 'DELETE' },
+        true,
+      ),
+      at('version', `${pkgs('debian')}/pool/stable/main/pkg/${enc(v)}/amd64`, { method: 'DELETE' }),
+      at(
+        'architecture',
+        `${pkgs('debian')}/pool/stable/main/pkg/1.0/${enc(v)}`,
+        { method: 'DELETE' },
+        true,
+      ),
+    ],
+  },
 
   // CRAN: names in the upload come from DESCRIPTION (cran.metadata spec runs HOSTILE_NAMES);
   // the binary directory is named by the query and by the download paths.
@@ -1336,6 +1456,17 @@ describeEachBackend('hostile corpus', (backend) => {
       201,
     );
     expect(await ok({ method: 'GET', path: condaFile })).toBe(200);
+    expect(await ok(debianUpload('/pool/stable/main/upload', tgzOf([DEBIAN_CONTROL])))).toBe(201);
+    expect(
+      await ok({ method: 'GET', path: `${pkgs('debian')}/pool/stable/main/pkg_2.0_amd64.deb` }),
+    ).toBe(200);
+    expect(
+      await ok({
+        method: 'GET',
+        path: `${pkgs('debian')}/dists/stable/main/binary-amd64/Packages`,
+      }),
+    ).toBe(200);
+    expect(await ok({ method: 'GET', path: `${pkgs('debian')}/dists/stable/InRelease` })).toBe(200);
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);

@@ -8,6 +8,7 @@ import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { CondaModule } from '@wharf/registry-conda';
+import { DebianModule } from '@wharf/registry-debian';
 import { CranModule } from '@wharf/registry-cran';
 import { ContainerModule } from '@wharf/registry-container';
 import { GenericModule } from '@wharf/registry-generic';
@@ -43,6 +44,7 @@ export const REGISTRY_MODULES: Type[] = [
   NuGetModule,
   CondaModule,
   AltModule,
+  DebianModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

@@ -55,3 +55,7 @@ export * from './http/parse-xml';
 export * from './http/parse-yaml';
 export * from './signing/signing-key.service';
 export * from './archives/xz-writer';
+export * from './archives/ar-reader';
+export * from './archives/xz-join';
+export * from './documents/document-shards';
+export * from './documents/lru-by-bytes';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
+import { DOCUMENT_SHARDS } from '../documents/document-shards';
 import {
   PackageBlobEntity,
   PackageEntity,
@@ -69,6 +70,8 @@ export interface DescriptorFilter {
   type: PackageType;
   /** one package (by id) */
   packageId?: number;
+  /** only packages of these shards (document-shards.ts), for indexes cached per shard */
+  shards?: number[];
   includeInternal?: boolean;
 }
 
@@ -375,12 +378,38 @@ export class PackageQueryService {
   }
 
   private versionsMatching(filter: DescriptorFilter): Promise<PackageVersionEntity[]> {
+    if (filter.shards) return this.versionsOfShards(filter, filter.shards);
     const qb = this.em
       .createQueryBuilder(PackageVersionEntity, 'v')
       .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
       .where('p.owner_id = :ownerId AND p.type = :type', {
         ownerId: filter.ownerId,
         type: filter.type,
+      });
+    if (filter.packageId !== undefined) qb.andWhere('p.id = :pid', { pid: filter.packageId });
+    if (!filter.includeInternal)
+      qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
+    return qb.orderBy('v.created_unix', 'ASC').addOrderBy('v.id', 'ASC').getMany();
+  }
+
+  /**
+   * The versions of the packages in `shards`, oldest first, in one query: the database
+   * picks the packages by `id % DOCUMENT_SHARDS` from the owner's package index.
+   */
+  private versionsOfShards(
+    filter: DescriptorFilter,
+    shards: number[],
+  ): Promise<PackageVersionEntity[]> {
+    const wanted = [...new Set(shards)].filter((s) => Number.isInteger(s));
+    const qb = this.em
+      .createQueryBuilder(PackageVersionEntity, 'v')
+      .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
+      .where('p.owner_id = :ownerId AND p.type = :type', {
+        ownerId: filter.ownerId,
+        type: filter.type,
+      })
+      .andWhere(`(p.id % ${DOCUMENT_SHARDS}) IN (:...shards)`, {
+        shards: wanted.length ? wanted : [-1],
       });
     if (filter.packageId !== undefined) qb.andWhere('p.id = :pid', { pid: filter.packageId });
     if (!filter.includeInternal)
