@@ -31,6 +31,7 @@ export * from './storage/blob-keys';
 export * from './storage/blob-storage';
 export * from './storage/storage.providers';
 export * from './http/upload-body';
+export * from './http/multipart-form';
 export * from './errors/protocol-error.filter';
 export * from './http/serve-file';
 export * from './errors/describe-error';
