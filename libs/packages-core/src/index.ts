@@ -3,6 +3,7 @@ export * from './archives/tar-entry-reader';
 export * from './archives/rpm-header-reader';
 export * from './archives/rpm-package-info';
 export * from './archives/cpio-reader';
+export * from './archives/compress-bzip2';
 export * from './config/config';
 export * from './config/secret.service';
 export * from './config/parse-byte-size';
