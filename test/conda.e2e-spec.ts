@@ -1,8 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import request from 'supertest';
-import { decompress } from '@wharf/packages-core/archives/decompress-stream';
 import { describeEachBackend } from './support/backends';
 import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/accounts';
 import {
@@ -158,14 +156,10 @@ describeEachBackend('conda registry', (backend) => {
       expect(Number(head.headers['content-length'])).toBe((res.body as Buffer).length);
       return { body: res.body as Buffer, etag: res.headers.etag as string };
     };
-    /** The bytes bzip2 itself and core's reader get back; they must agree. */
+    /** What bzip2 itself reads back (core's own reader is checked against it in compress-bzip2.spec.ts). */
     const bunzip = async (bz2: Buffer) => {
       const cli = spawnSync('bzip2', ['-dc'], { input: bz2 });
       expect(cli.status).toBe(0);
-      const chunks: Buffer[] = [];
-      const core = decompress(Readable.from([bz2]), 'bzip2', 64 * 2 ** 20, () => new Error('big'));
-      for await (const c of core) chunks.push(c as Buffer);
-      expect(Buffer.concat(chunks).equals(cli.stdout)).toBe(true);
       return cli.stdout;
     };
     const plain = async () =>
