@@ -152,7 +152,7 @@ export function readMultipartForm<T = never>(
         return;
       }
       // Best effort: the refusal is what the client must hear; an undo that fails leaves
-      // an unreferenced staged blob, which the storage sweep removes.
+      // a staged blob behind, which the cleanup job removes (CleanupService).
       await Promise.allSettled(
         outcomes.map((o) =>
           o.status === 'fulfilled' && options.onAbandon
