@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { describeEachBackend } from './support/backends';
@@ -106,8 +107,6 @@ describeEachBackend('conda registry', (backend) => {
       .expect(304);
     const current = await request(t.url).get(`${base()}/noarch/current_repodata.json`).expect(200);
     expect(JSON.parse(current.text)).toEqual(doc);
-    // No bzip2 writer in Wharf: conda reads the plain file.
-    await request(t.url).get(`${base()}/noarch/repodata.json.bz2`).expect(404);
 
     for (const [name, bytes] of [
       ['test_package-1.0.1-py_0.tar.bz2', v1],
@@ -131,6 +130,67 @@ describeEachBackend('conda registry', (backend) => {
     await request(t.url).get(`${base()}/linux-64/test_package-1.0.1-py_0.conda`).expect(404);
     await request(t.url).get(`${base()}/noarch/test_package-9.9-py_0.conda`).expect(404);
     await request(t.url).get(`${base()}/noarch/index.html`).expect(404);
+  });
+
+  it('serves repodata.json.bz2 as rattler (pixi) reads it: found by HEAD, the same JSON once decompressed, renewed by a write', async () => {
+    const subdir = 'linux-aarch64';
+    const channel = `${base()}/bz/${subdir}`;
+    const publish = (version: string) =>
+      put(
+        `bz/x.tar.bz2`,
+        buildTarBz2({ index: condaIndex('zipped', version, { subdir, arch: 'aarch64' }) }),
+      ).expect(201);
+    /** rattler's fetch_repo_data: HEAD .zst and .bz2, then GET the .bz2 (Accept-Encoding: gzip). */
+    const fetchBz2 = async (file = 'repodata.json') => {
+      await request(t.url).head(`${channel}/${file}.zst`).expect(404);
+      const head = await request(t.url).head(`${channel}/${file}.bz2`).expect(200);
+      const res = await request(t.url)
+        .get(`${channel}/${file}.bz2`)
+        .set('Accept-Encoding', 'gzip')
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      expect(res.headers['content-type']).toBe('application/x-bzip2');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(head.headers.etag).toBe(res.headers.etag);
+      expect(Number(head.headers['content-length'])).toBe((res.body as Buffer).length);
+      return { body: res.body as Buffer, etag: res.headers.etag as string };
+    };
+    /** What bzip2 itself reads back (core's own reader is checked against it in compress-bzip2.spec.ts). */
+    const bunzip = async (bz2: Buffer) => {
+      const cli = spawnSync('bzip2', ['-dc'], { input: bz2 });
+      expect(cli.status).toBe(0);
+      return cli.stdout;
+    };
+    const plain = async () =>
+      (await request(t.url).get(`${channel}/repodata.json`).buffer(true).parse(binary).expect(200))
+        .body as Buffer;
+
+    // An empty subdir has an empty repodata, compressed too.
+    expect((await bunzip((await fetchBz2()).body)).equals(await plain())).toBe(true);
+    await publish('1.0');
+    const first = await fetchBz2();
+    expect(first.body.subarray(0, 3).toString()).toBe('BZh');
+    const json = await plain();
+    expect((await bunzip(first.body)).equals(json)).toBe(true);
+    expect(Object.keys(JSON.parse(json.toString()).packages)).toEqual(['zipped-1.0-py_0.tar.bz2']);
+    expect(first.etag).not.toBe(
+      (await request(t.url).head(`${channel}/repodata.json`)).headers.etag,
+    );
+    await request(t.url)
+      .get(`${channel}/repodata.json.bz2`)
+      .set('If-None-Match', first.etag)
+      .expect(304);
+    expect((await fetchBz2('current_repodata.json')).body.equals(first.body)).toBe(true);
+
+    await publish('2.0');
+    const second = await fetchBz2();
+    expect(second.etag).not.toBe(first.etag);
+    const json2 = await plain();
+    expect((await bunzip(second.body)).equals(json2)).toBe(true);
+    expect(Object.keys(JSON.parse(json2.toString()).packages)).toHaveLength(2);
+    await request(t.url).get(`${channel}/repodata.json.jlap`).expect(404);
+    await request(t.url).get(`${channel}/index.json.bz2`).expect(404);
   });
 
   it('drops a version deleted through the management API from the next repodata, though it was cached', async () => {

@@ -247,6 +247,48 @@ describeEachBackend('swift registry', (backend) => {
       expectProblem(await get('test-scope/bad'), 404);
     });
 
+    it.each([
+      [
+        'metadata over 1 MiB',
+        () => swiftPmPublishForm(sourceArchive('bad'), { description: 'x'.repeat(1024 ** 2) }),
+        413,
+        /metadata part is larger/,
+      ],
+      [
+        'two source archives (the first, already stored, is dropped)',
+        () => {
+          const one = swiftPmPublishForm(sourceArchive('bad'));
+          const boundary = /boundary="([^"]+)"/.exec(one.contentType)![1];
+          const closing = Buffer.from(`--${boundary}--\r\n`);
+          const head = one.body.subarray(0, one.body.length - closing.length);
+          const part = head.subarray(head.indexOf(`--${boundary}`));
+          return { ...one, body: Buffer.concat([head, part, closing]) };
+        },
+        400,
+        /more than one source-archive/,
+      ],
+      [
+        'a form cut off before its closing boundary',
+        () => {
+          const form = swiftPmPublishForm(sourceArchive('bad'));
+          return { ...form, body: form.body.subarray(0, form.body.length - 10) };
+        },
+        400,
+        /closing boundary/,
+      ],
+    ])('%s', async (_label, make, status, detail) => {
+      const before = await storedCounts(t);
+      const form = make();
+      const res = await request(t.url)
+        .put(`${base}/test-scope/bad/1.0.0`)
+        .set('Authorization', `Bearer ${token}`)
+        .set('Accept', JSON_ACCEPT)
+        .set('Content-Type', form.contentType)
+        .send(form.body);
+      expectProblem(res, status, detail);
+      expect(await storedCounts(t)).toEqual(before);
+    });
+
     it('metadata that is not JSON', async () => {
       const before = await storedCounts(t);
       const res = await request(t.url)

@@ -206,6 +206,37 @@ for (const backend of BACKENDS) {
       expect((await cache.get(key('zeta'), a.build)).body).toBe('1,2');
     });
 
+    it('derives a representation once per generation, in the entry of the document it comes from', async () => {
+      await publish('theta', '1');
+      const b = counted('theta');
+      let derivations = 0;
+      const upper = async (doc: GeneratedDocument): Promise<GeneratedDocument> => {
+        derivations++;
+        return { body: String(doc.body).toUpperCase() + '!', contentType: 'text/x-shout' };
+      };
+      const [x, y] = await Promise.all([
+        cache.getDerived(key('theta'), b.build, 'shout', upper),
+        cache.getDerived(key('theta'), b.build, 'shout', upper),
+      ]);
+      expect(x).toBe(y);
+      expect([x.body, x.etag, x.contentType]).toEqual(['1!', documentEtag('1!'), 'text/x-shout']);
+      // The plain document comes from the same build.
+      expect((await cache.get(key('theta'), b.build)).body).toBe('1');
+      expect([b.builds, derivations]).toEqual([1, 1]);
+      await publish('theta', '2');
+      expect((await cache.getDerived(key('theta'), b.build, 'shout', upper)).body).toBe('1,2!');
+      expect((await cache.get(key('theta'), b.build)).body).toBe('1,2');
+      expect([b.builds, derivations]).toEqual([2, 2]);
+      let failures = 0;
+      const failing = async (): Promise<GeneratedDocument> => {
+        failures++;
+        throw new Error('no encoder');
+      };
+      await expect(cache.getDerived(key('theta'), b.build, 'broken', failing)).rejects.toThrow();
+      await expect(cache.getDerived(key('theta'), b.build, 'broken', failing)).rejects.toThrow();
+      expect([failures, b.builds]).toEqual([2, 2]);
+    });
+
     it('keeps variants apart, shares one build between concurrent requests, and caches no failure', async () => {
       await publish('eta', '1');
       const b = counted('eta');

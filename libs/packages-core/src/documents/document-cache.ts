@@ -25,13 +25,22 @@ export type CachedDocument = GeneratedDocument & { etag: string };
  * never one older than a write acknowledged to a client — the database decides, the
  * cache only saves the rebuilding.
  */
+/** Makes a representation of a cached document (its bzip2 form, say). */
+export type DeriveDocument = (doc: CachedDocument) => Promise<GeneratedDocument>;
+
+/** One cached document at one generation, with the representations derived from it. */
+interface Entry {
+  generation: number;
+  doc: CachedDocument;
+  derived: Map<string, Promise<CachedDocument>>;
+  bytes: number;
+}
+
 @Injectable()
 export class DocumentCache {
-  private readonly documents = new LruByBytes<{ generation: number; doc: CachedDocument }>(
-    DOCUMENT_CACHE_BYTES,
-  );
+  private readonly documents = new LruByBytes<Entry>(DOCUMENT_CACHE_BYTES);
   // One build per key and generation at a time: concurrent requests share it.
-  private readonly building = new Map<string, Promise<CachedDocument>>();
+  private readonly building = new Map<string, Promise<Entry>>();
 
   constructor(private readonly db: Database) {}
 
@@ -40,12 +49,47 @@ export class DocumentCache {
    * date. An error from `build` (a 404, say) reaches the caller and is not cached.
    */
   async get(key: DocumentKey, build: () => Promise<GeneratedDocument>): Promise<CachedDocument> {
+    return (await this.entry(key, build)).entry.doc;
+  }
+
+  /**
+   * A representation derived from the document for `key` — `repodata.json.bz2` from
+   * `repodata.json` — made by `derive` at most once per generation and kept in the same
+   * cache entry: the two always come from the same build, are rebuilt by the same write
+   * and are evicted together. An error from `derive` is not cached.
+   */
+  async getDerived(
+    key: DocumentKey,
+    build: () => Promise<GeneratedDocument>,
+    name: string,
+    derive: DeriveDocument,
+  ): Promise<CachedDocument> {
+    const { id, entry } = await this.entry(key, build);
+    let pending = entry.derived.get(name);
+    if (!pending) {
+      pending = derive(entry.doc).then((made) => {
+        const doc = { ...made, etag: made.etag ?? documentEtag(made.body) };
+        entry.bytes += Buffer.byteLength(doc.body);
+        // Count the derived bytes against the budget, unless a newer build replaced the entry.
+        if (this.documents.get(id) === entry) this.documents.set(id, entry, entry.bytes);
+        return doc;
+      });
+      entry.derived.set(name, pending);
+      pending.catch(() => entry.derived.delete(name));
+    }
+    return pending;
+  }
+
+  private async entry(
+    key: DocumentKey,
+    build: () => Promise<GeneratedDocument>,
+  ): Promise<{ id: string; entry: Entry }> {
     const id = JSON.stringify([key.ownerId, key.type, key.scope, key.variant ?? '']);
     // Read before building: a write committed meanwhile leaves the copy tagged with the
     // older generation, so the next request rebuilds rather than trusting it.
     const generation = await readGeneration(this.db.manager, key);
     const cached = this.documents.get(id);
-    if (cached?.generation === generation) return cached.doc;
+    if (cached?.generation === generation) return { id, entry: cached };
     const buildId = `${id}#${generation}`;
     let pending = this.building.get(buildId);
     if (!pending) {
@@ -54,7 +98,7 @@ export class DocumentCache {
       );
       this.building.set(buildId, pending);
     }
-    return pending;
+    return { id, entry: await pending };
   }
 
   /**
@@ -70,11 +114,17 @@ export class DocumentCache {
     id: string,
     generation: number,
     build: () => Promise<GeneratedDocument>,
-  ): Promise<CachedDocument> {
+  ): Promise<Entry> {
     const built = await build();
     const doc = { ...built, etag: built.etag ?? documentEtag(built.body) };
+    const entry: Entry = {
+      generation,
+      doc,
+      derived: new Map(),
+      bytes: Buffer.byteLength(doc.body),
+    };
     // Should a slower build of an older generation land last, the next request rebuilds.
-    this.documents.set(id, { generation, doc }, Buffer.byteLength(doc.body));
-    return doc;
+    this.documents.set(id, entry, entry.bytes);
+    return entry;
   }
 }

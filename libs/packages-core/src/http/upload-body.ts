@@ -1,7 +1,8 @@
-import busboy from 'busboy';
 import type { Request } from 'express';
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { RegistryError } from '../errors/registry-error';
+import { readMultipartForm } from './multipart-form';
 import { parseContentLength } from './read-bounded';
 
 /** The bytes of an upload and the length the client declared for them. */
@@ -45,29 +46,24 @@ export function openUploadBody(req: Request): Promise<UploadBody> {
 
 function firstFilePart(req: Request): Promise<UploadBody> {
   return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      // One file; other fields are small and few (a form is not a way to send megabytes of text).
-      parser = busboy({
-        headers: req.headers,
-        limits: { files: 1, fields: 32, fieldSize: 64 * 1024, parts: 64, headerPairs: 64 },
-      });
-    } catch (err) {
-      req.resume();
-      reject(RegistryError.invalid(`invalid multipart body: ${(err as Error).message}`));
-      return;
-    }
     let found = false;
-    parser.on('file', (field, stream) => {
-      found = true;
-      resolve({ stream, field });
-    });
-    parser.on('close', () => {
-      if (!found) reject(RegistryError.invalid('invalid multipart body: it has no file part'));
-    });
-    // A client abort or a malformed body destroys the parser, which errors the open part.
-    pipeline(req, parser, (err) => {
-      if (err && !found) reject(RegistryError.invalid(`invalid multipart body: ${err.message}`));
-    });
+    // One file; other fields are small and few (a form is not a way to send megabytes of text).
+    readMultipartForm(req, {
+      limits: { files: 1, fields: 32, fieldSize: 64 * 1024, parts: 64 },
+      onFile: (part) => {
+        found = true;
+        resolve({ stream: part.stream, field: part.name });
+        // The caller reads the part; the form waits for it to end (or be destroyed).
+        return finished(part.stream);
+      },
+    }).then(
+      () => {
+        if (!found) reject(RegistryError.invalid('invalid multipart body: it has no file part'));
+      },
+      // After the part was handed over, its own stream carries any failure to the caller.
+      (err: unknown) => {
+        if (!found) reject(err);
+      },
+    );
   });
 }

@@ -35,7 +35,7 @@ export class CondaController {
     await this.conda.upload(owner, principal.user.id, segments, body.stream, body.declaredSize);
   }
 
-  // docs/protocols/conda.md §4, §2: `{subdir}/repodata.json` as conda's repodata fetch reads it (ETag, 304), and package downloads (counted).
+  // docs/protocols/conda.md §4, §2: `{subdir}/repodata.json` as conda reads it (ETag, 304), its `.bz2` as rattler (pixi) reads it, and package downloads (counted).
   @Get('*')
   @PackageAccess('read')
   async get(@Req() req: Request, @Res() res: Response, @CurrentOwner() owner: UserEntity) {

@@ -5,7 +5,9 @@ import {
   CachedDocument,
   OWNER_WIDE_SCOPE,
   checkName,
+  compressBzip2,
   DocumentCache,
+  GeneratedDocument,
   IngestService,
   PackageBlobEntity,
   PackageFileEntity,
@@ -34,6 +36,8 @@ const TYPE = PackageType.Conda;
 const JSON_TYPE = 'application/json';
 /** The repodata names conda asks for; current_repodata.json is served as the full data. */
 export const REPODATA_FILES = new Set(['repodata.json', 'current_repodata.json']);
+const BZ2 = '.bz2';
+const BZ2_TYPE = 'application/x-bzip2';
 
 /** What a GET path under the conda base resolves to. */
 export type CondaResource =
@@ -96,8 +100,7 @@ export class CondaService {
 
   /**
    * `GET [/{channel}]/{subdir}/{file}`: repodata.json (or current_repodata.json) of the
-   * subdir, or a package file. Anything else is a 404, as is repodata.json.bz2: Wharf has
-   * no bzip2 writer, and conda asks for the plain file.
+   * subdir, its `.bz2` form, or a package file. Anything else (`.zst`, `.jlap`) is a 404.
    */
   async resolve(owner: UserEntity, segments: string[]): Promise<CondaResource> {
     if (segments.length < 2) throw RegistryError.notFound('not a conda channel path');
@@ -106,6 +109,9 @@ export class CondaService {
     const channel = checkChannel(segments.slice(0, -2));
     if (REPODATA_FILES.has(file))
       return { kind: 'repodata', document: await this.repodata(owner, channel, subdir) };
+    // rattler (pixi) takes the .bz2 when a HEAD finds it; conda before 4.3 asked for it first.
+    if (file.endsWith(BZ2) && REPODATA_FILES.has(file.slice(0, -BZ2.length)))
+      return { kind: 'repodata', document: await this.repodata(owner, channel, subdir, true) };
     const parsed = parsePackageFileName(file);
     if (!parsed) throw RegistryError.notFound(`${file} not found`);
     const found = await this.query.findFileByPath(
@@ -121,42 +127,51 @@ export class CondaService {
   }
 
   /**
-   * The repodata of one channel's subdir (empty when no file is). Cached under the
-   * owner-wide scope, which every write bumps — deletes through the management API
-   * included — with the channel and subdir as the variant.
+   * The repodata of one channel's subdir (empty when no file is), as JSON or bzip2, both
+   * in one cache entry. Cached under the owner-wide scope, which every write bumps —
+   * deletes through the management API included — with the channel and subdir as the
+   * variant.
    */
-  private repodata(owner: UserEntity, channel: string, subdir: string): Promise<CachedDocument> {
-    return this.documents.get(
-      {
+  private repodata(
+    owner: UserEntity,
+    channel: string,
+    subdir: string,
+    bzip2 = false,
+  ): Promise<CachedDocument> {
+    const key = {
+      ownerId: owner.id,
+      type: TYPE,
+      scope: OWNER_WIDE_SCOPE,
+      variant: variantOf(channel, subdir),
+    };
+    const build = async (): Promise<GeneratedDocument> => {
+      const files = await this.query.searchFiles({
         ownerId: owner.id,
         type: TYPE,
-        scope: OWNER_WIDE_SCOPE,
-        variant: variantOf(channel, subdir),
-      },
-      async () => {
-        const files = await this.query.searchFiles({
-          ownerId: owner.id,
-          type: TYPE,
-          compositeKey: subdir,
-          properties: { [CHANNEL_PROPERTY]: channel },
+        compositeKey: subdir,
+        properties: { [CHANNEL_PROPERTY]: channel },
+      });
+      const entries: RepodataFile[] = [];
+      for (const f of files) {
+        const suffix = packageSuffix(f.file.name);
+        const record = f.properties[RECORD_PROPERTY]?.[0];
+        if (!suffix || !record) continue;
+        entries.push({
+          fileName: f.file.name,
+          suffix,
+          record: JSON.parse(record) as CondaRecord,
+          md5: f.blob.hashMd5,
+          sha256: f.blob.hashSha256,
+          size: f.blob.size,
         });
-        const entries: RepodataFile[] = [];
-        for (const f of files) {
-          const suffix = packageSuffix(f.file.name);
-          const record = f.properties[RECORD_PROPERTY]?.[0];
-          if (!suffix || !record) continue;
-          entries.push({
-            fileName: f.file.name,
-            suffix,
-            record: JSON.parse(record) as CondaRecord,
-            md5: f.blob.hashMd5,
-            sha256: f.blob.hashSha256,
-            size: f.blob.size,
-          });
-        }
-        return { body: buildRepodata(subdir, entries), contentType: JSON_TYPE };
-      },
-    );
+      }
+      return { body: buildRepodata(subdir, entries), contentType: JSON_TYPE };
+    };
+    if (!bzip2) return this.documents.get(key, build);
+    return this.documents.getDerived(key, build, 'bzip2', async (json) => ({
+      body: await compressBzip2(json.body),
+      contentType: BZ2_TYPE,
+    }));
   }
 }
 

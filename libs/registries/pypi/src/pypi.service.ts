@@ -15,6 +15,7 @@ import {
   PackageType,
   RegistryError,
   PackageDownloadService,
+  readMultipartForm,
   StagedBlob,
   UnsafeArchiveEntryError,
   UserEntity,
@@ -45,12 +46,14 @@ import {
   PypiVersionMetadata,
   REQUIRES_PYTHON,
 } from './pypi.metadata';
-import { readUploadForm } from './upload-form';
 
 /** A stored distribution found for download, or the core metadata extracted from a wheel. */
 export type PypiDownload =
   | { kind: 'file'; file: PackageFileEntity; blob: PackageBlobEntity }
   | { kind: 'metadata'; body: Buffer; file: PackageFileEntity };
+
+// twine sends a few dozen fields; a long description is the only big one.
+const UPLOAD_FORM_LIMITS = { files: 1, fields: 256, fieldSize: 4 * 1024 * 1024, parts: 300 };
 
 /** The PyPI format's rules (docs/protocols/pypi.md §3–4): twine uploads, the Simple API, downloads. */
 @Injectable()
@@ -75,15 +78,18 @@ export class PypiService {
    */
   async upload(owner: UserEntity, creatorId: number, req: Request): Promise<void> {
     const limit = this.config.sizeLimit(PackageType.Pypi);
-    const form = await readUploadForm(
-      req,
-      (file) => this.ingest.ingest(file, { limit }),
-      (staged) => this.ingest.discard(staged),
-    );
-    if (!form.content)
+    // The `content` part streams into storage whichever order the parts come in.
+    const form = await readMultipartForm(req, {
+      fileParts: ['content'],
+      onFile: (part) => this.ingest.ingest(part.stream, { limit }),
+      onAbandon: (staged) => this.ingest.discard(staged),
+      limits: UPLOAD_FORM_LIMITS,
+    });
+    const content = form.files[0];
+    if (!content)
       throw RegistryError.invalid('the upload has no file: send it in the "content" part');
-    await this.ingest.checkStaged(form.content, (staged) =>
-      this.store(owner, creatorId, form.fields, form.filename ?? '', staged),
+    await this.ingest.checkStaged(content.result, (staged) =>
+      this.store(owner, creatorId, form.fields, content.filename ?? '', staged),
     );
   }
 

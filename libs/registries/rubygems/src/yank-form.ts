@@ -1,7 +1,6 @@
-import busboy from 'busboy';
 import type { Request } from 'express';
 import { Readable } from 'node:stream';
-import { readBounded, RegistryError } from '@wharf/packages-core';
+import { readBounded, readMultipartForm } from '@wharf/packages-core';
 
 /** The fields of a `gem yank` request. */
 export interface YankForm {
@@ -37,21 +36,14 @@ export async function readYankForm(req: Request): Promise<YankForm> {
   };
 }
 
-function multipartFields(req: Request, body: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    const fields = new Map<string, string>();
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, limits: { files: 0, fields: 8, parts: 8 } });
-    } catch (err) {
-      reject(RegistryError.invalid(`invalid multipart body: ${(err as Error).message}`));
-      return;
-    }
-    parser.on('field', (name, value) => fields.set(name, value));
-    parser.on('close', () => resolve(fields));
-    parser.on('error', (err: Error) =>
-      reject(RegistryError.invalid(`invalid multipart body: ${err.message}`)),
-    );
-    Readable.from([body]).pipe(parser);
-  });
+async function multipartFields(req: Request, body: Buffer): Promise<Map<string, string>> {
+  const form = await readMultipartForm(
+    Object.assign(Readable.from([body]), { headers: req.headers }),
+    {
+      limits: { fields: 8, parts: 8 },
+    },
+  );
+  const fields = new Map<string, string>();
+  for (const [name, values] of Object.entries(form.fields)) fields.set(name, values.at(-1)!);
+  return fields;
 }
