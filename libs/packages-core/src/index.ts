@@ -55,3 +55,4 @@ export * from './http/parse-xml';
 export * from './http/parse-yaml';
 export * from './signing/signing-key.service';
 export * from './archives/xz-writer';
+export * from './documents/document-shards';

@@ -9,6 +9,7 @@ import { createCoreTestContext, CoreTestContext } from '../testing/core-test-con
 import { describeIf } from '../testing/test-env';
 import { DocumentCache, DocumentKey } from './document-cache';
 import { OWNER_WIDE_SCOPE } from './document-generations';
+import { DOCUMENT_SHARDS, documentShardOf } from './document-shards';
 
 for (const backend of BACKENDS) {
   describeIf(backend.available, backend.missing, `the document cache [${backend.name}]`, () => {
@@ -156,6 +157,37 @@ for (const backend of BACKENDS) {
         ),
       ).rejects.toBeInstanceOf(RegistryError);
       expect(await generation('epsilon')).toBe(before);
+    });
+
+    it("every write bumps its package's shard, read back with the others in one query", async () => {
+      const published = await publish('theta', '1');
+      const shard = documentShardOf('theta');
+      const before = await cache.shardGenerations(owner.id, PackageType.Generic);
+      expect(before.generations).toHaveLength(DOCUMENT_SHARDS);
+      expect(before.generations[shard]).toBeGreaterThan(0);
+      expect(before.updatedUnix).toBeGreaterThan(0);
+      await ctx.packages.deleteFile(published.file.id); // a delete too, as the management API's
+      const after = await cache.shardGenerations(owner.id, PackageType.Generic);
+      expect(after.generations.map((g, i) => g - before.generations[i])).toEqual(
+        before.generations.map((_, i) => (i === shard ? 1 : 0)),
+      );
+      const other = await cache.shardGenerations(owner.id + 1_000_000, PackageType.Generic);
+      expect(other).toEqual({ generations: new Array(DOCUMENT_SHARDS).fill(0), updatedUnix: 0 });
+    });
+
+    it('loads the descriptors of the packages in some shards only', async () => {
+      const names = Array.from({ length: 12 }, (_, i) => `shard-pkg-${i}`);
+      for (const name of names) await publish(name, '1');
+      const shards = [documentShardOf(names[0]), documentShardOf(names[5])];
+      const loaded = await ctx.query.loadDescriptors({
+        ownerId: owner.id,
+        type: PackageType.Generic,
+        shards,
+      });
+      const got = loaded.map((d) => d.package.lowerName);
+      expect(got).toEqual(expect.arrayContaining([names[0], names[5]]));
+      expect(got.every((n) => shards.includes(documentShardOf(n)))).toBe(true);
+      expect(loaded.every((d) => d.files.length > 0)).toBe(true);
     });
 
     it('two caches on one database (two replicas) both serve a write at their next read', async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { documentEtag, GeneratedDocument } from '../http/serve-document';
 import { DocumentScope, readGeneration } from './document-generations';
+import { readShardGenerations, ShardGenerations } from './document-shards';
 import { LruByBytes } from './lru-by-bytes';
 
 /** Memory the cached documents of one process may take, in bytes of their bodies. */
@@ -54,6 +55,15 @@ export class DocumentCache {
       this.building.set(buildId, pending);
     }
     return pending;
+  }
+
+  /**
+   * The generation of each shard of an owner's packages of one type (document-shards.ts),
+   * in one query: a format that caches an index in parts per shard compares these with
+   * its parts' and rebuilds only the parts of shards that changed.
+   */
+  shardGenerations(ownerId: number, type: string): Promise<ShardGenerations> {
+    return readShardGenerations(this.db.manager, ownerId, type);
   }
 
   private async buildAndStore(

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
+import { documentShardOf } from '../documents/document-shards';
 import {
   PackageBlobEntity,
   PackageEntity,
@@ -69,6 +70,8 @@ export interface DescriptorFilter {
   type: PackageType;
   /** one package (by id) */
   packageId?: number;
+  /** only packages of these shards (document-shards.ts), for indexes cached per shard */
+  shards?: number[];
   includeInternal?: boolean;
 }
 
@@ -375,6 +378,7 @@ export class PackageQueryService {
   }
 
   private versionsMatching(filter: DescriptorFilter): Promise<PackageVersionEntity[]> {
+    if (filter.shards) return this.versionsOfShards(filter, filter.shards);
     const qb = this.em
       .createQueryBuilder(PackageVersionEntity, 'v')
       .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
@@ -386,6 +390,40 @@ export class PackageQueryService {
     if (!filter.includeInternal)
       qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
     return qb.orderBy('v.created_unix', 'ASC').addOrderBy('v.id', 'ASC').getMany();
+  }
+
+  /**
+   * The versions of the packages in `shards`, oldest first. A shard is a function of the
+   * name, not a column: the owner's package names are read in one narrow query, then the
+   * versions of those in the shards, by package id.
+   */
+  private async versionsOfShards(
+    filter: DescriptorFilter,
+    shards: number[],
+  ): Promise<PackageVersionEntity[]> {
+    const wanted = new Set(shards);
+    const qb = this.em
+      .createQueryBuilder(PackageEntity, 'p')
+      .select(['p.id AS id', 'p.lower_name AS lower_name'])
+      .where('p.owner_id = :ownerId AND p.type = :type', {
+        ownerId: filter.ownerId,
+        type: filter.type,
+      });
+    if (filter.packageId !== undefined) qb.andWhere('p.id = :pid', { pid: filter.packageId });
+    if (!filter.includeInternal) qb.andWhere('p.is_internal = :f', { f: false });
+    const rows: { id: number | string; lower_name: string }[] = await qb.getRawMany();
+    const ids = rows
+      .filter((r) => wanted.has(documentShardOf(r.lower_name)))
+      .map((r) => Number(r.id));
+    const versions = await this.findChunked(ids, (chunk) =>
+      this.em.find(PackageVersionEntity, {
+        where: {
+          packageId: In(chunk),
+          ...(filter.includeInternal ? {} : { isInternal: false }),
+        },
+      }),
+    );
+    return versions.sort((a, b) => a.createdUnix - b.createdUnix || a.id - b.id);
   }
 
   /** Runs `find` once per chunk of ids and concatenates the results. */

@@ -4,6 +4,7 @@ import {
   DocumentScope,
   OWNER_WIDE_SCOPE,
 } from '../documents/document-generations';
+import { documentShardOf, shardScope } from '../documents/document-shards';
 import {
   PackageEntity,
   PackageFileEntity,
@@ -20,8 +21,8 @@ import { PropertyMap } from './package-specs';
 
 /**
  * The document scopes one write transaction changed; bumped together at its end (see
- * document-generations.ts). A package's write changes its own scope and its owner's
- * owner-wide scope for that type.
+ * document-generations.ts). A package's write changes its own scope, its owner's
+ * owner-wide scope for that type, and its shard's scope (document-shards.ts).
  */
 export class ChangedScopes {
   private readonly scopes: DocumentScope[] = [];
@@ -29,6 +30,7 @@ export class ChangedScopes {
   package(pkg: PackageEntity): void {
     this.add(pkg.ownerId, pkg.type, pkg.lowerName);
     this.add(pkg.ownerId, pkg.type, OWNER_WIDE_SCOPE);
+    this.add(pkg.ownerId, pkg.type, shardScope(documentShardOf(pkg.lowerName)));
   }
 
   add(ownerId: number, type: string, scope: string): void {
