@@ -7,6 +7,7 @@ import { CargoModule } from '@wharf/registry-cargo';
 import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
+import { RpmModule } from '@wharf/registry-rpm';
 import { CondaModule } from '@wharf/registry-conda';
 import { CranModule } from '@wharf/registry-cran';
 import { ContainerModule } from '@wharf/registry-container';
@@ -43,6 +44,7 @@ export const REGISTRY_MODULES: Type[] = [
   NuGetModule,
   CondaModule,
   AltModule,
+  RpmModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

@@ -56,3 +56,4 @@ export * from './http/parse-yaml';
 export * from './signing/signing-key.service';
 export * from './archives/xz-writer';
 export * from './documents/document-shards';
+export * from './documents/lru-by-bytes';
