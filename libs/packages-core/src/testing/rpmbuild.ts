@@ -40,6 +40,8 @@ export interface RpmSpecOptions {
   changelog?: string;
   /** rpmbuild's `_binary_payload`: `w9.gzdio`, `w2.xzdio`, `w19.zstdio`, `w9.bzdio`. */
   payload?: string;
+  /** `AutoReqProv: no`: no automatic `/bin/sh` requirement (installs into an empty root). */
+  noAutoDeps?: boolean;
 }
 
 /** Is rpmbuild installed (the `rpm` Debian package)? */
@@ -69,6 +71,7 @@ export function buildRpm(workDir: string, spec: RpmSpecOptions): string {
     `License: ${spec.license ?? 'MIT'}`,
     ...(spec.url ? [`URL: ${spec.url}`] : []),
     `BuildArch: ${spec.arch ?? 'noarch'}`,
+    ...(spec.noAutoDeps ? ['AutoReqProv: no'] : []),
     ...(spec.requires ?? []).map((r) => `Requires: ${r}`),
     ...(spec.provides ?? []).map((r) => `Provides: ${r}`),
     ...(spec.conflicts ?? []).map((r) => `Conflicts: ${r}`),

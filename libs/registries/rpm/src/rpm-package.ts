@@ -60,9 +60,11 @@ export async function inspectRpm(
       `the rpm's payload declares ${info.archiveSize} unpacked bytes; at most ${maxUnpacked} are accepted for a package of this size`,
     );
   }
+  // The headers say how large the cpio archive is, to the byte: a payload that unpacks to
+  // more is stopped there, however much the budget would still allow.
   const entries = walkRpmPayload(rpm.header, rpm.payload, {
     maxEntrySize: 0,
-    maxUnpacked,
+    maxUnpacked: Math.min(maxUnpacked, info.archiveSize ?? maxUnpacked),
     maxEntries: limits.maxEntries,
     allowLinks: true,
     label: "the rpm's payload",
