@@ -29,7 +29,8 @@ const xml = new XMLParser({
   isArray: (name) => ['package', 'data', 'entry', 'file', 'changelog'].includes(name),
 });
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = Record<string, any>;
 
 /*
  * rpm repositories over HTTP (docs/protocols/rpm.md §8: Forgejo's TestPackageRpm for the

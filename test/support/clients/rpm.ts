@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,10 +89,13 @@ export function hasDnf(): boolean {
 export interface DnfSandbox {
   dir: string;
   root: string;
-  /** Runs dnf against the sandbox's config and install root; throws with its output on failure. */
-  run(...args: string[]): string;
+  /**
+   * Runs dnf against the sandbox's config and install root; rejects with its output on
+   * failure. Asynchronous: the registry under test may run in this very process.
+   */
+  run(...args: string[]): Promise<string>;
   /** rpm against the install root's database (`-q`, `-qa`…). */
-  rpm(...args: string[]): string;
+  rpm(...args: string[]): Promise<string>;
 }
 
 /**
@@ -128,13 +131,14 @@ export function dnfSandbox(
     ].join('\n'),
   );
   const env = { ...process.env, HOME: dir, LC_ALL: 'C.UTF-8' };
-  const exec = (cmd: string, args: string[]) => {
-    const res = spawnSync(cmd, args, { env, encoding: 'utf8', timeout: 180_000 });
-    const output = `${res.stdout ?? ''}${res.stderr ?? ''}`;
-    if (res.status !== 0)
-      throw new Error(`${cmd} ${args.join(' ')} exited ${res.status}:\n${output}`);
-    return output;
-  };
+  const exec = (cmd: string, args: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(cmd, args, { env, encoding: 'utf8', timeout: 240_000 }, (err, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (err) reject(new Error(`${cmd} ${args.join(' ')} failed (${err.message}):\n${output}`));
+        else resolve(output);
+      });
+    });
   return {
     dir,
     root,
