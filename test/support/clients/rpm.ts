@@ -4,9 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readRpm } from '@wharf/packages-core';
-import { buildRpm, hasRpmbuild, RpmSpecOptions } from '@wharf/packages-core/testing/rpmbuild';
+import {
+  buildRpm,
+  buildRpmSet,
+  hasRpmbuild,
+  RpmSpecOptions,
+} from '@wharf/packages-core/testing/rpmbuild';
 
-export { buildRpm, hasRpmbuild };
+export { buildRpm, buildRpmSet, hasRpmbuild };
 export type { RpmSpecOptions };
 
 /*
