@@ -188,5 +188,8 @@ function restOf(req: Request): string[] {
   }
   if (segments.some((s) => s.includes('/')))
     throw RegistryError.invalid('an encoded "/" is not a path separator');
+  // `//upload` is not the empty group's `/upload`: a group has no empty segment.
+  if (segments.length > 1 && segments.includes(''))
+    throw RegistryError.invalid('the path has an empty segment');
   return segments;
 }
