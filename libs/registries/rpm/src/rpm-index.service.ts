@@ -27,7 +27,7 @@ import { METADATA_PROPERTY, RpmFileMetadata, RpmVersionMetadata } from './rpm.me
  * shards by name and bumps the shard's generation with every write to it (uploads and
  * deletes here, the management API's deletes and cleanup rules alike). Each shard's part
  * holds, per group, the XML elements of its packages for primary, filelists and other,
- * plain and gzip'd on their own. A read takes the 64 generations in one query and
+ * gzip'd on their own. A read takes the 64 generations in one query and
  * rebuilds only the parts whose shard moved; a document is its opening, its parts in shard
  * order and its closing: gzip members one after the other, which zlib (and so libsolv,
  * librepo and zypper) reads as one stream. What stays proportional to the whole is joining
@@ -44,9 +44,10 @@ const TYPE = PackageType.Rpm;
 /** Memory for the snapshots of all owners, counted as their parts' bytes and the joined files. */
 const SNAPSHOT_BYTES = 128 * 1024 * 1024;
 
+/** A part's bytes gzip'd on their own, and how many bytes they unpack to. */
 interface Compressed {
-  plain: Buffer;
   gz: Buffer;
+  openSize: number;
 }
 
 /** One shard's share of one group's repodata. */
@@ -129,16 +130,13 @@ function joinGroup(parts: Part[], updatedUnix: number): GroupRepodata | null {
       ...parts.map((p) => p.docs[type].gz),
       gzipSync(closing),
     ]);
-    const open = createHash('sha256').update(opening);
-    let openSize = opening.length + closing.length;
-    for (const p of parts) {
-      open.update(p.docs[type].plain);
-      openSize += p.docs[type].plain.length;
-    }
-    open.update(closing);
+    const openSize = parts.reduce(
+      (n, p) => n + p.docs[type].openSize,
+      opening.length + closing.length,
+    );
     const sha256 = createHash('sha256').update(body).digest('hex');
     files[type] = { body, sha256 };
-    data.push({ type, sha256, openSha256: open.digest('hex'), size: body.length, openSize });
+    data.push({ type, sha256, size: body.length, openSize });
   }
   return { files, repomd: repomdXml(updatedUnix, data) };
 }
@@ -235,8 +233,8 @@ function buildShard(generation: number, descriptors: VersionDescriptor[]): Shard
     const docs = {} as Record<RepodataType, Compressed>;
     for (const type of REPODATA_TYPES) {
       const plain = Buffer.from(list.map((e) => packageElement(type, e.pkg)).join(''));
-      docs[type] = { plain, gz: gzipSync(plain) };
-      bytes += plain.length + docs[type].gz.length;
+      docs[type] = { gz: gzipSync(plain), openSize: plain.length };
+      bytes += docs[type].gz.length;
     }
     parts.set(group, { count: list.length, docs });
   }

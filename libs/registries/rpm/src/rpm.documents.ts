@@ -154,11 +154,14 @@ function changelogElement(c: RpmChangelog): string {
   return `  <changelog author="${attr(c.author)}" date="${c.date}">${text(c.text)}</changelog>\n`;
 }
 
-/** One `<data>` of repomd.xml: the digests and sizes of a document, compressed and not. */
+/**
+ * One `<data>` of repomd.xml: the digest and size of a document as served, and its size
+ * unpacked. No `open-checksum`: it is optional, no client checks it, and it would cost a
+ * hash of every uncompressed byte at each change (docs/protocols/rpm.md §4).
+ */
 export interface RepomdData {
   type: RepodataType;
   sha256: string;
-  openSha256: string;
   size: number;
   openSize: number;
 }
@@ -169,7 +172,6 @@ export function repomdXml(timestamp: number, data: RepomdData[]): string {
     [
       `  <data type="${d.type}">`,
       `    <checksum type="sha256">${d.sha256}</checksum>`,
-      `    <open-checksum type="sha256">${d.openSha256}</open-checksum>`,
       `    <location href="repodata/${d.type}.xml.gz"/>`,
       `    <timestamp>${timestamp}</timestamp>`,
       `    <size>${d.size}</size>`,
