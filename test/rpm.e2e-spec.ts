@@ -29,7 +29,6 @@ const xml = new XMLParser({
   isArray: (name) => ['package', 'data', 'entry', 'file', 'changelog'].includes(name),
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 
 /*
