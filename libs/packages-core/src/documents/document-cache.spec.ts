@@ -161,7 +161,7 @@ for (const backend of BACKENDS) {
 
     it("every write bumps its package's shard, read back with the others in one query", async () => {
       const published = await publish('theta', '1');
-      const shard = documentShardOf('theta');
+      const shard = documentShardOf(published.package.id);
       const before = await cache.shardGenerations(owner.id, PackageType.Generic);
       expect(before.generations).toHaveLength(DOCUMENT_SHARDS);
       expect(before.generations[shard]).toBeGreaterThan(0);
@@ -177,8 +177,9 @@ for (const backend of BACKENDS) {
 
     it('loads the descriptors of the packages in some shards only', async () => {
       const names = Array.from({ length: 12 }, (_, i) => `shard-pkg-${i}`);
-      for (const name of names) await publish(name, '1');
-      const shards = [documentShardOf(names[0]), documentShardOf(names[5])];
+      const ids = new Map<string, number>();
+      for (const name of names) ids.set(name, (await publish(name, '1')).package.id);
+      const shards = [documentShardOf(ids.get(names[0])!), documentShardOf(ids.get(names[5])!)];
       const loaded = await ctx.query.loadDescriptors({
         ownerId: owner.id,
         type: PackageType.Generic,
@@ -186,7 +187,11 @@ for (const backend of BACKENDS) {
       });
       const got = loaded.map((d) => d.package.lowerName);
       expect(got).toEqual(expect.arrayContaining([names[0], names[5]]));
-      expect(got.every((n) => shards.includes(documentShardOf(n)))).toBe(true);
+      expect(loaded.every((d) => shards.includes(documentShardOf(d.package.id)))).toBe(true);
+      const expected = names.filter((n) => shards.includes(documentShardOf(ids.get(n)!)));
+      expect([...new Set(got)].filter((n) => n.startsWith('shard-pkg-')).sort()).toEqual(
+        expected.sort(),
+      );
       expect(loaded.every((d) => d.files.length > 0)).toBe(true);
     });
 

@@ -3,8 +3,8 @@ import type { EntityManager } from 'typeorm';
 /*
  * Shards of an owner's packages of one type, for indexes that list every package (apt's
  * Packages, rpm's primary.xml, APKINDEX…) and must not be rebuilt whole after each write.
- * A package belongs to one of DOCUMENT_SHARDS shards by its lower-case name, and every
- * write of a package bumps its shard's generation too (ChangedScopes), so a format keeps
+ * A package belongs to one of DOCUMENT_SHARDS shards by its id, and every write of a
+ * package bumps its shard's generation too (ChangedScopes), so a format keeps
  * one cached part per shard, reads the shards' generations in one query, and rebuilds only
  * the parts whose shard changed — writes of the management API and cleanup rules included.
  */
@@ -12,14 +12,13 @@ import type { EntityManager } from 'typeorm';
 /** Shards per owner and type: an index after one write rebuilds about 1/64 of itself. */
 export const DOCUMENT_SHARDS = 64;
 
-/** The shard of a package, by its lower-case name (FNV-1a over its UTF-8 bytes). */
-export function documentShardOf(lowerName: string): number {
-  let hash = 0x811c9dc5;
-  for (const byte of Buffer.from(lowerName, 'utf8')) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash % DOCUMENT_SHARDS;
+/**
+ * The shard of a package: its id modulo DOCUMENT_SHARDS. The id, not the name, because the
+ * database can compute it: `package.id % 64` filters the owner's package index (which holds
+ * the id) without reading a row per package into the process.
+ */
+export function documentShardOf(packageId: number): number {
+  return packageId % DOCUMENT_SHARDS;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
-import { documentShardOf } from '../documents/document-shards';
+import { DOCUMENT_SHARDS } from '../documents/document-shards';
 import {
   PackageBlobEntity,
   PackageEntity,
@@ -393,37 +393,28 @@ export class PackageQueryService {
   }
 
   /**
-   * The versions of the packages in `shards`, oldest first. A shard is a function of the
-   * name, not a column: the owner's package names are read in one narrow query, then the
-   * versions of those in the shards, by package id.
+   * The versions of the packages in `shards`, oldest first, in one query: the database
+   * picks the packages by `id % DOCUMENT_SHARDS` from the owner's package index.
    */
-  private async versionsOfShards(
+  private versionsOfShards(
     filter: DescriptorFilter,
     shards: number[],
   ): Promise<PackageVersionEntity[]> {
-    const wanted = new Set(shards);
+    const wanted = [...new Set(shards)].filter((s) => Number.isInteger(s));
     const qb = this.em
-      .createQueryBuilder(PackageEntity, 'p')
-      .select(['p.id AS id', 'p.lower_name AS lower_name'])
+      .createQueryBuilder(PackageVersionEntity, 'v')
+      .innerJoin(PackageEntity, 'p', 'p.id = v.package_id')
       .where('p.owner_id = :ownerId AND p.type = :type', {
         ownerId: filter.ownerId,
         type: filter.type,
+      })
+      .andWhere(`(p.id % ${DOCUMENT_SHARDS}) IN (:...shards)`, {
+        shards: wanted.length ? wanted : [-1],
       });
     if (filter.packageId !== undefined) qb.andWhere('p.id = :pid', { pid: filter.packageId });
-    if (!filter.includeInternal) qb.andWhere('p.is_internal = :f', { f: false });
-    const rows: { id: number | string; lower_name: string }[] = await qb.getRawMany();
-    const ids = rows
-      .filter((r) => wanted.has(documentShardOf(r.lower_name)))
-      .map((r) => Number(r.id));
-    const versions = await this.findChunked(ids, (chunk) =>
-      this.em.find(PackageVersionEntity, {
-        where: {
-          packageId: In(chunk),
-          ...(filter.includeInternal ? {} : { isInternal: false }),
-        },
-      }),
-    );
-    return versions.sort((a, b) => a.createdUnix - b.createdUnix || a.id - b.id);
+    if (!filter.includeInternal)
+      qb.andWhere('v.is_internal = :f AND p.is_internal = :f', { f: false });
+    return qb.orderBy('v.created_unix', 'ASC').addOrderBy('v.id', 'ASC').getMany();
   }
 
   /** Runs `find` once per chunk of ids and concatenates the results. */

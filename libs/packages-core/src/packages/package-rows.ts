@@ -30,7 +30,7 @@ export class ChangedScopes {
   package(pkg: PackageEntity): void {
     this.add(pkg.ownerId, pkg.type, pkg.lowerName);
     this.add(pkg.ownerId, pkg.type, OWNER_WIDE_SCOPE);
-    this.add(pkg.ownerId, pkg.type, shardScope(documentShardOf(pkg.lowerName)));
+    this.add(pkg.ownerId, pkg.type, shardScope(documentShardOf(pkg.id)));
   }
 
   add(ownerId: number, type: string, scope: string): void {

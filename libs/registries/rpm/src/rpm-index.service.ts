@@ -24,7 +24,7 @@ import { METADATA_PROPERTY, RpmFileMetadata, RpmVersionMetadata } from './rpm.me
 /*
  * The repodata of an owner's rpm groups, kept in parts so that a write costs in proportion
  * to what it changed (docs/protocols/rpm.md §4). Core puts every package in one of 64
- * shards by name and bumps the shard's generation with every write to it (uploads and
+ * shards (by id) and bumps the shard's generation with every write to it (uploads and
  * deletes here, the management API's deletes and cleanup rules alike). Each shard's part
  * holds, per group, the XML elements of its packages for primary, filelists and other,
  * gzip'd on their own. A read takes the 64 generations in one query and
@@ -184,7 +184,7 @@ export class RpmIndexService {
     if (stale.length) {
       const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
       const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.lowerName))?.push(d);
+      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
       for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
     }
     const snapshot = new RepodataSnapshot(generations.join(','), updatedUnix, shards);
