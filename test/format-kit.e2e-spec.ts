@@ -20,6 +20,7 @@ import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
 import { renumberRpm } from './support/clients/alt';
+import { buildRpmSet, hasRpmbuild, rpmBytes, RpmSpecOptions, scratch } from './support/clients/rpm';
 import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
 import { pubPackage } from './support/clients/pub';
 import { buildBox } from './support/clients/vagrant';
@@ -422,6 +423,52 @@ const conda: FormatProfile = {
   etag: coreEtag,
 };
 
+let rpmDir: string | undefined;
+const rpmKit = (spec: RpmSpecOptions) => rpmBytes((rpmDir ??= scratch('rpm-kit')), spec);
+// The kit publishes dozens of packages: rpmbuild makes them 48 at a time, as subpackages.
+const rpmPool: Buffer[] = [];
+const pooledRpm = (n: number): Buffer => {
+  while (rpmPool.length <= n) {
+    const made = buildRpmSet((rpmDir ??= scratch('rpm-kit')), 'kit', '1.0', 48, rpmPool.length);
+    rpmPool.push(...made.map((f) => readFileSync(f)));
+  }
+  return rpmPool[n];
+};
+// Kept as uploaded (?sign=false), so the download is the bytes sent.
+const rpmPut = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'rpm')}/kit/upload?sign=false`, body);
+
+const rpm: FormatProfile = {
+  name: 'rpm',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_RPM',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = pooledRpm(n);
+    return {
+      upload: rpmPut(owner, bytes),
+      download: `${pkgs(owner, 'rpm')}/kit/package/kit-${n}/1.0-1/noarch`,
+      bytes,
+      filename: `kit-${n}-1.0-1.noarch.rpm`,
+    };
+  },
+  // Not an rpm: a tarball where the lead should be.
+  async invalidUpload(owner) {
+    return rpmPut(owner, await tgz({ 'kit.spec': 'Name: kit\n' }));
+  },
+  async oversizedUpload(owner, n, limit) {
+    const big = filler(limit);
+    return rpmPut(
+      owner,
+      rpmKit({
+        name: 'kit',
+        version: `9.1.${n}`,
+        files: [{ path: '/usr/share/kit/big', content: big }],
+      }),
+    );
+  },
+  etag: coreEtag,
+};
+
 const cranSource = (owner: string, body: Buffer): KitRequest =>
   put(`${pkgs(owner, 'cran')}/src`, body);
 
@@ -740,6 +787,8 @@ for (const profile of [
   swift,
   pub,
   alt,
+  // rpmbuild makes its artifacts; without it (outside CI) the rpm suite says so in its own spec.
+  ...(hasRpmbuild() || process.env.CI === 'true' ? [rpm] : []),
 ])
   describeFormatKit(profile);
 

@@ -9,6 +9,7 @@ import { describeEachBackend } from './support/backends';
 import { ADMIN_ENV, createToken, createUser, PASSWORD } from './support/clients/accounts';
 import { registryToken } from './support/clients/container';
 import { npmTarball, publishDocument } from './support/clients/npm';
+import { hasRpmbuild, rpmBytes, scratch } from './support/clients/rpm';
 import { sourceArchive } from './support/clients/swift';
 import { handMadeDeb } from './support/clients/debian';
 import { basicAuth, KitRequest, multipart, send, storedState } from './support/format-kit';
@@ -258,6 +259,13 @@ const vagrantPaths = (v: string, method: string, body?: Promise<Buffer>): Probe[
       body: body && (await body),
     }))(),
   }));
+
+// ---- rpm ----------------------------------------------------------------------------------
+
+/** A valid rpm (rpmbuild's), for the upload probes; undefined without rpmbuild. */
+const RPM_PACKAGE: Buffer | undefined = hasRpmbuild()
+  ? rpmBytes(scratch('hostile-rpm'), { name: 'pkg', version: '0.1' })
+  : undefined;
 
 // ---- conda --------------------------------------------------------------------------------
 
@@ -858,6 +866,36 @@ const ROUTES: Record<string, RouteCase> = {
     ],
   },
 
+  // rpm: the group in every route, and the name, version and architecture of the package
+  // paths. An upload's names come from its rpm header, which rpmbuild will not write with
+  // these values; its payload is cpio, refused for unsafe names in test/rpm.e2e-spec.ts.
+  'GET /api/packages/:owner/rpm.repo': { noNames: "the empty group's .repo file" },
+  'GET /api/packages/:owner/rpm/repository.key': { noNames: "the owner's public key" },
+  'GET /api/packages/:owner/rpm/*': {
+    names: (v) => [
+      at('group of .repo', `${pkgs('rpm')}/${enc(v)}.repo`),
+      at('group of repodata', `${pkgs('rpm')}/${enc(v)}/repodata/repomd.xml`),
+      at('repodata file name', `${pkgs('rpm')}/el9/repodata/${enc(v)}`, {}, true),
+      at('group of a package', `${pkgs('rpm')}/${enc(v)}/package/pkg/1.0-1/noarch`),
+      at('package name', `${pkgs('rpm')}/el9/package/${enc(v)}/1.0-1/noarch`),
+      at('package version', `${pkgs('rpm')}/el9/package/pkg/${enc(v)}/noarch`),
+      at('package arch', `${pkgs('rpm')}/el9/package/pkg/1.0-1/${enc(v)}`),
+    ],
+  },
+  'PUT /api/packages/:owner/rpm/*': {
+    names: (v) => [at('group', `${pkgs('rpm')}/${enc(v)}/upload`, put(RPM_PACKAGE ?? 'not built'))],
+  },
+  'DELETE /api/packages/:owner/rpm/*': {
+    names: (v) => [
+      at('group', `${pkgs('rpm')}/${enc(v)}/package/pkg/1.0-1/noarch`, { method: 'DELETE' }),
+      at('package name', `${pkgs('rpm')}/el9/package/${enc(v)}/1.0-1/noarch`, { method: 'DELETE' }),
+      at('package version', `${pkgs('rpm')}/el9/package/pkg/${enc(v)}/noarch`, {
+        method: 'DELETE',
+      }),
+      at('package arch', `${pkgs('rpm')}/el9/package/pkg/1.0-1/${enc(v)}`, { method: 'DELETE' }),
+    ],
+  },
+
   // Conan: every coordinate of every route; the archives a recipe or package carries.
   'GET /api/packages/:owner/conan/v1/ping': { noNames: 'the capabilities' },
   'GET /api/packages/:owner/conan/v2/ping': { noNames: 'the capabilities' },
@@ -1367,7 +1405,9 @@ function formatRoutes(t: TestApp): string[] {
   const routes = new Set<string>();
   for (const layer of express._router.stack) {
     const route = layer.route;
-    if (!route || !/^\/api\/packages\/:owner\/[a-z]+(\/|$)|^\/v2(\/|$)/.test(route.path)) continue;
+    // `…/rpm.repo` too: Forgejo serves the empty group's .repo beside the rpm base.
+    if (!route || !/^\/api\/packages\/:owner\/[a-z]+(\/|\.repo$|$)|^\/v2(\/|$)/.test(route.path))
+      continue;
     const methods = Object.keys(route.methods).filter((m) => m !== '_all');
     // `@All()` registers every method Node knows: one entry.
     if (methods.length > 20) routes.add(`ALL ${route.path}`);
@@ -1467,6 +1507,13 @@ describeEachBackend('hostile corpus', (backend) => {
       }),
     ).toBe(200);
     expect(await ok({ method: 'GET', path: `${pkgs('debian')}/dists/stable/InRelease` })).toBe(200);
+    if (RPM_PACKAGE) {
+      const upload = `${pkgs('rpm')}/el9/upload`;
+      expect(await ok({ method: 'PUT', path: upload, body: RPM_PACKAGE })).toBe(201);
+      expect(await ok({ method: 'GET', path: `${pkgs('rpm')}/el9/package/pkg/0.1-1/noarch` })).toBe(
+        200,
+      );
+    }
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);

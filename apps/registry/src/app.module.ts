@@ -7,6 +7,7 @@ import { CargoModule } from '@wharf/registry-cargo';
 import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
+import { RpmModule } from '@wharf/registry-rpm';
 import { CondaModule } from '@wharf/registry-conda';
 import { DebianModule } from '@wharf/registry-debian';
 import { CranModule } from '@wharf/registry-cran';
@@ -45,6 +46,7 @@ export const REGISTRY_MODULES: Type[] = [
   CondaModule,
   AltModule,
   DebianModule,
+  RpmModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

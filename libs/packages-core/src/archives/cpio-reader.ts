@@ -96,9 +96,15 @@ export async function* walkCpio(
   const bytes = decompress(input, compression, options.maxUnpacked, overBudget);
   let unpacked = 0;
   async function* counted(): AsyncGenerator<Buffer> {
+    // Bytes up to the budget are handed on before the refusal, so an entry inside it (an
+    // unsafe name, say) is judged before the archive is refused as too large.
     for await (const chunk of bytes) {
+      const room = options.maxUnpacked - unpacked;
       unpacked += (chunk as Buffer).length;
-      if (unpacked > options.maxUnpacked) throw overBudget();
+      if (unpacked > options.maxUnpacked) {
+        if (room > 0) yield (chunk as Buffer).subarray(0, room);
+        throw overBudget();
+      }
       yield chunk as Buffer;
     }
   }

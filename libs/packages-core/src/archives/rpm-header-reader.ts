@@ -290,6 +290,22 @@ export class RpmHeader {
     return Buffer.from(this.store.subarray(entry.offset, entry.offset + entry.count));
   }
 
+  /**
+   * The bytes of one entry's data as stored (strings with their NULs), a copy: what a
+   * writer re-encoding the header (rpm signing) carries over unchanged.
+   */
+  entryData(entry: RpmIndexEntry): Buffer {
+    const size = FIXED_SIZE[entry.type];
+    let end: number;
+    if (size) end = entry.offset + size * entry.count;
+    else {
+      end = entry.offset;
+      const count = entry.type === RpmTagType.String ? 1 : entry.count;
+      for (let i = 0; i < count; i++) end = this.store.indexOf(0, end) + 1;
+    }
+    return Buffer.from(this.store.subarray(entry.offset, end));
+  }
+
   private readStrings(entry: RpmIndexEntry, count: number): string[] {
     const out: string[] = [];
     let at = entry.offset;

@@ -40,6 +40,8 @@ export interface RpmSpecOptions {
   changelog?: string;
   /** rpmbuild's `_binary_payload`: `w9.gzdio`, `w2.xzdio`, `w19.zstdio`, `w9.bzdio`. */
   payload?: string;
+  /** `AutoReqProv: no`: no automatic `/bin/sh` requirement (installs into an empty root). */
+  noAutoDeps?: boolean;
 }
 
 /** Is rpmbuild installed (the `rpm` Debian package)? */
@@ -69,6 +71,7 @@ export function buildRpm(workDir: string, spec: RpmSpecOptions): string {
     `License: ${spec.license ?? 'MIT'}`,
     ...(spec.url ? [`URL: ${spec.url}`] : []),
     `BuildArch: ${spec.arch ?? 'noarch'}`,
+    ...(spec.noAutoDeps ? ['AutoReqProv: no'] : []),
     ...(spec.requires ?? []).map((r) => `Requires: ${r}`),
     ...(spec.provides ?? []).map((r) => `Provides: ${r}`),
     ...(spec.conflicts ?? []).map((r) => `Conflicts: ${r}`),
@@ -116,4 +119,54 @@ export function buildRpm(workDir: string, spec: RpmSpecOptions): string {
   const built = readdirSync(rpmsDir).find((f) => f.endsWith('.rpm'));
   if (!built) throw new Error(`rpmbuild wrote no package into ${rpmsDir}`);
   return path.join(rpmsDir, built);
+}
+
+/**
+ * `count` small noarch packages `{name}-{first}` … `{name}-{first+count-1}` (version `version`) from
+ * one rpmbuild run, as subpackages of one spec: for suites that publish many artifacts,
+ * where one rpmbuild per package would take minutes. Returns their paths, by index.
+ */
+export function buildRpmSet(
+  workDir: string,
+  name: string,
+  version: string,
+  count: number,
+  first = 0,
+): string[] {
+  const top = path.join(workDir, `set-${name}-${Date.now()}-${Math.random()}`);
+  for (const sub of ['SPECS', 'SOURCES', 'BUILD', 'RPMS', 'SRPMS', 'BUILDROOT'])
+    mkdirSync(path.join(top, sub), { recursive: true });
+  const lines = [
+    `Name: ${name}`,
+    `Version: ${version}`,
+    'Release: 1',
+    `Summary: ${name} test packages`,
+    'License: MIT',
+    'BuildArch: noarch',
+    'AutoReqProv: no',
+    '',
+    '%description',
+    `${name}, built for Wharf's tests.`,
+  ];
+  const ids = Array.from({ length: count }, (_, i) => first + i);
+  for (const i of ids)
+    lines.push(
+      '',
+      `%package -n ${name}-${i}`,
+      `Summary: ${name}-${i}`,
+      `%description -n ${name}-${i}`,
+      `${name}-${i}, built for Wharf's tests.`,
+      `%files -n ${name}-${i}`,
+      `/usr/share/${name}/${i}`,
+    );
+  lines.push('', '%install', `mkdir -p %{buildroot}/usr/share/${name}`);
+  for (const i of ids) lines.push(`echo ${i} > %{buildroot}/usr/share/${name}/${i}`);
+  const specFile = path.join(top, 'SPECS', `${name}.spec`);
+  writeFileSync(specFile, lines.join('\n') + '\n');
+  execFileSync('rpmbuild', ['--define', `_topdir ${top}`, '-bb', specFile], {
+    env: { ...process.env, HOME: workDir, LC_ALL: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const dir = path.join(top, 'RPMS', 'noarch');
+  return ids.map((i) => path.join(dir, `${name}-${i}-${version}-1.noarch.rpm`));
 }
