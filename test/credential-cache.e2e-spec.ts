@@ -124,7 +124,7 @@ describeIf(
         'POST',
         '/api/v1/users/token-user/tokens',
         basic('token-user', PASSWORD),
-        { name: 'ci', scopes: ['read:package'] },
+        { name: 'ci', scopes: ['read:package', 'read:user'] },
       );
       expect(created.status).toBe(201);
       const { id, sha1 } = created.json as { id: number; sha1: string };

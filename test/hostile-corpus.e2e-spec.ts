@@ -48,7 +48,12 @@ interface RouteCase {
   /** Requests carrying `v` in each of the route's name positions. */
   names?(v: string): Probe[];
   /** Requests uploading `archive` (the route reads archives of that kind). */
-  archives?: { kind: 'tar' | 'zip'; upload(a: HostileArchive): Promise<KitRequest> }[];
+  archives?: {
+    kind: 'tar' | 'zip';
+    upload(a: HostileArchive): Promise<KitRequest>;
+    /** Labels of that kind's archives the route stores by design, and why. */
+    stores?: { labels: string[]; why: string };
+  }[];
   /** Why the route takes no name (a route must say one or the other). */
   noNames?: string;
 }
@@ -610,6 +615,10 @@ const ROUTES: Record<string, RouteCase> = {
             'pkg-1.0.0.tar.gz',
             await a.build({ name: 'pkg-1.0.0/PKG-INFO', body: PKG_INFO }),
           ),
+        stores: {
+          labels: ['truncated archive', 'wrong magic (a zip where gzip is due)'],
+          why: 'an unreadable sdist is stored, as Forgejo does; the wheel route refuses both',
+        },
       },
       {
         kind: 'zip',
@@ -1579,9 +1588,9 @@ describeEachBackend('hostile corpus', (backend) => {
 
   const archived = Object.entries(ROUTES).flatMap(([route, c]) =>
     (c.archives ?? []).flatMap((upload) =>
-      (upload.kind === 'tar' ? HOSTILE_TARS : HOSTILE_ZIPS).map(
-        (a) => [route, upload.kind, a.label, upload, a] as const,
-      ),
+      (upload.kind === 'tar' ? HOSTILE_TARS : HOSTILE_ZIPS)
+        .filter((a) => !upload.stores?.labels.includes(a.label))
+        .map((a) => [route, upload.kind, a.label, upload, a] as const),
     ),
   );
   it.each(archived)('%s, %s: %s is a 4xx', async (_route, _kind, _label, upload, archive) => {

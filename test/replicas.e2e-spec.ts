@@ -109,7 +109,7 @@ describeIf(
       const created = await fetch(`${a.url}/api/v1/users/${ADMIN.username}/tokens`, {
         method: 'POST',
         headers: { authorization: basic, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'replicated', scopes: ['write:package'] }),
+        body: JSON.stringify({ name: 'replicated', scopes: ['write:package', 'read:user'] }),
       });
       expect(created.status).toBe(201);
       const token = ((await created.json()) as { sha1: string }).sha1;

@@ -87,6 +87,13 @@ export function isConnectionError(err: unknown): boolean {
  * allows only one replica anyway) transactions are queued, as SQLite's own writer lock
  * would queue them across connections.
  */
+/** Attempts of a transaction that keeps hitting deadlocks or lock waits. */
+const MAX_ATTEMPTS = 10;
+/** Base of the jittered exponential backoff between those attempts. */
+const RETRY_BASE_MS = 5;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 @Injectable()
 export class Database {
   private sqliteQueue: Promise<unknown> = Promise.resolve();
@@ -106,8 +113,10 @@ export class Database {
       try {
         return await this.runOnce(work);
       } catch (err) {
-        if (attempt < 5 && isRetryable(err)) continue;
-        throw translateDatabaseError(err);
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw translateDatabaseError(err);
+        // Writers that deadlocked once tend to meet again if they retry in step: wait a
+        // random, growing while so they come back one after another.
+        await sleep(Math.random() * RETRY_BASE_MS * 2 ** Math.min(attempt, 6));
       }
     }
   }
