@@ -72,6 +72,11 @@ export default tseslint.config(
       'the management API may import packages-core and auth, never a format or the app'),
   },
   {
+    files: ['libs/web/**/*.ts'],
+    rules: layerRule(['@wharf/registry-*', '**/registries/**', '@wharf/api*', '**/libs/api/**', '**/apps/**'],
+      'the web interface may import packages-core and auth, never a format, the API or the app'),
+  },
+  {
     files: ['apps/**/*.ts'],
     rules: layerRule([], ''),
   },

@@ -4,6 +4,7 @@ const moduleNameMapper = {
   '^@wharf/packages-core(|/.*)$': '<rootDir>/libs/packages-core/src$1',
   '^@wharf/auth(|/.*)$': '<rootDir>/libs/auth/src$1',
   '^@wharf/api(|/.*)$': '<rootDir>/libs/api/src$1',
+  '^@wharf/web(|/.*)$': '<rootDir>/libs/web/src$1',
   '^@wharf/registry-([a-z]+)(|/.*)$': '<rootDir>/libs/registries/$1/src$2',
 };
 const common = {

@@ -23,6 +23,7 @@ import { RubygemsModule } from '@wharf/registry-rubygems';
 import { SwiftModule } from '@wharf/registry-swift';
 import { PubModule } from '@wharf/registry-pub';
 import { VagrantModule } from '@wharf/registry-vagrant';
+import { WebModule } from '@wharf/web';
 
 /** Every format's module; registering a format is one line here. */
 export const REGISTRY_MODULES: Type[] = [
@@ -61,6 +62,7 @@ export class AppModule {
         AuthModule,
         ApiModule,
         ...REGISTRY_MODULES,
+        WebModule,
         ...extraModules,
       ],
     };

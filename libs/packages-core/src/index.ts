@@ -61,3 +61,4 @@ export * from './archives/ar-reader';
 export * from './archives/xz-join';
 export * from './documents/document-shards';
 export * from './documents/lru-by-bytes';
+export * from './packages/package-listing.query';

@@ -44,4 +44,24 @@ export class PackageAccessService {
   async canRead(principal: Principal | undefined, owner: UserEntity): Promise<boolean> {
     return (await this.decide(principal, owner, 'read')).decision.allowed;
   }
+
+  /**
+   * The owners among `owners` whose packages `principal` may read: the same decision as
+   * {@link decide}, with the caller's organization roles fetched in one query (listings).
+   */
+  async readableOwners(
+    principal: Principal | undefined,
+    owners: UserEntity[],
+  ): Promise<UserEntity[]> {
+    const orgIds = owners.filter((o) => o.kind === OwnerKind.Organization).map((o) => o.id);
+    const roles = principal ? await this.orgs.rolesOf(principal.user.id, orgIds) : new Map();
+    return owners.filter(
+      (owner) =>
+        decidePackageAccess(
+          principal,
+          { owner, role: roles.get(owner.id), requireSignin: this.config.requireSignin },
+          'read',
+        ).allowed,
+    );
+  }
 }

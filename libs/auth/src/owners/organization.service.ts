@@ -121,6 +121,35 @@ export class OrganizationService {
     return this.cache.role(orgId, userId, () => this.roleOf(orgId, userId));
   }
 
+  /** Every organization, by name (the admin page). */
+  list(offset = 0, limit = 50): Promise<[UserEntity[], number]> {
+    return this.db.manager.findAndCount(UserEntity, {
+      where: { kind: OwnerKind.Organization },
+      order: { lowerName: 'ASC' },
+      skip: offset,
+      take: limit,
+    });
+  }
+
+  /** The user's role in each of `orgIds` they belong to, in one query (listings across owners). */
+  async rolesOf(userId: number, orgIds: number[]): Promise<Map<number, OrgRole>> {
+    if (!orgIds.length) return new Map();
+    const rows = await this.db.manager.findBy(OrgMemberEntity, { userId, orgId: In(orgIds) });
+    return new Map(rows.map((r) => [r.orgId, r.role]));
+  }
+
+  /** The organizations a user belongs to, with their role, by name. */
+  async membershipsOf(userId: number): Promise<{ org: UserEntity; role: OrgRole }[]> {
+    const rows = await this.db.manager.findBy(OrgMemberEntity, { userId });
+    const orgs = rows.length
+      ? await this.db.manager.findBy(UserEntity, { id: In(rows.map((r) => r.orgId)) })
+      : [];
+    const roleOf = new Map(rows.map((r) => [r.orgId, r.role]));
+    return orgs
+      .sort((a, b) => (a.lowerName < b.lowerName ? -1 : 1))
+      .map((org) => ({ org, role: roleOf.get(org.id)! }));
+  }
+
   /** Adds a member or changes their role. */
   async setMember(org: UserEntity, user: UserEntity, role: OrgRole): Promise<void> {
     if (user.kind !== OwnerKind.User)

@@ -20,6 +20,7 @@ import {
 } from './quota.entity';
 import { UserSettingEntity } from './user-setting.entity';
 import { UserEntity } from './user.entity';
+import { WebSessionEntity } from './web-session.entity';
 
 export * from './access-token.entity';
 export * from './app-setting.entity';
@@ -39,6 +40,7 @@ export * from './package.entity';
 export * from './quota.entity';
 export * from './user-setting.entity';
 export * from './user.entity';
+export * from './web-session.entity';
 
 export const ENTITIES = [
   UserEntity,
@@ -61,4 +63,5 @@ export const ENTITIES = [
   QuotaGroupMappingEntity,
   PackageCleanupRuleEntity,
   JobLeaseEntity,
+  WebSessionEntity,
 ];
