@@ -98,7 +98,7 @@ describeEachBackend('web interface', (backend) => {
     expect(page.text).not.toContain('<img src=x');
     expect(page.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(page.text).not.toMatch(/href="javascript:/i);
-    expect(page.text).toContain('<h1>Title</h1>');
+    expect(page.text).toContain('<h3>Title</h3>'); // under the page's own headings
     expect(page.text).toContain('href="https://example.com/"');
     expect(page.text).toContain('left-pad ^1.0.0');
     expect(page.text).toContain('MIT');

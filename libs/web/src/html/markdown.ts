@@ -14,6 +14,14 @@ renderer.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLinkOpen(tokens, idx, options, env, self);
 };
 
+// A README's headings sit under the page's "README" heading (h2): h1 becomes h3, and so on.
+const demote = (tag: string) => `h${Math.min(6, Number(tag.slice(1)) + 2)}`;
+renderer.core.ruler.push('demote_headings', (state) => {
+  for (const token of state.tokens)
+    if (token.type === 'heading_open' || token.type === 'heading_close')
+      token.tag = demote(token.tag);
+});
+
 /** A README's markdown as markup that cannot carry script (see above). Bounded input. */
 export function renderMarkdown(markdown: string): SafeHtml {
   return new SafeHtml(renderer.render(markdown.slice(0, 512 * 1024)));
