@@ -59,7 +59,7 @@ export const INSTALL_TYPES = [
 
 /** The install instructions of one package version; an unknown type or an unshowable value gives none. */
 export function installInstructions(input: InstallInput): InstallSnippet[] {
-  const writer = WRITERS[input.type];
+  const writer = Object.hasOwn(WRITERS, input.type) ? WRITERS[input.type] : undefined;
   if (!writer || !showable(input)) return [];
   let origin: URL;
   try {
@@ -126,9 +126,17 @@ function sh(...words: string[]): string {
   return words.map(shellQuote).join(' ');
 }
 
+const XML_ENTITIES: Record<string, string> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  "'": '&apos;',
+  '"': '&quot;',
+};
+
 /** Text and attribute content of XML. */
 export function xmlEscape(value: string): string {
-  return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return value.replace(/[<>&'"]/g, (c) => XML_ENTITIES[c]);
 }
 
 /** A TOML basic string (JSON's escapes are TOML's, DEL aside, and DEL is unshowable anyway). */
