@@ -4,8 +4,9 @@ import { AppConfig, PackageDownloadService, RegistryError, serveFile } from '@wh
 import { pathOf } from '../html/html';
 import { WebController, WebRoute } from '../http/web.guard';
 import { Web, WebRequestContext } from '../http/web-request';
-import { ListRequest, PackagePagesService } from '../packages/package-pages.service';
-import { packagePage, Snippet } from '../views/package.view';
+import { ListRequest, PackagePage, PackagePagesService } from '../packages/package-pages.service';
+import { installInstructions, InstallSnippet } from '../install/install-instructions';
+import { packagePage } from '../views/package.view';
 import { packageListPage } from '../views/packages.view';
 import { Viewer } from '../views/layout';
 
@@ -123,8 +124,20 @@ export class PackagesPagesController {
     res.type('html').send(packagePage(viewerOf(web), page, this.snippets(page)));
   }
 
-  private snippets(_page: unknown): Snippet[] {
-    void this.config;
-    return [];
+  /** The install instructions of the selected version, with this registry's public URL. */
+  private snippets(page: PackagePage): InstallSnippet[] {
+    const { selected } = page;
+    return installInstructions({
+      type: page.package.type,
+      baseUrl: this.config.baseUrl,
+      owner: page.owner.name,
+      name: page.package.name,
+      version: selected.version.version,
+      metadata:
+        selected.metadata && typeof selected.metadata === 'object'
+          ? (selected.metadata as Record<string, unknown>)
+          : undefined,
+      files: selected.files.map((f) => ({ name: f.file.name })),
+    });
   }
 }

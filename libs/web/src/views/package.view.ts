@@ -1,17 +1,10 @@
 import { html, pathOf, SafeHtml } from '../html/html';
+import type { InstallSnippet as Snippet } from '../install/install-instructions';
 import { renderMarkdown } from '../html/markdown';
 import { summarizeMetadata } from '../packages/metadata-summary';
 import type { PackagePage } from '../packages/package-pages.service';
 import { formatBytes, formatTime, isoTime, isPreRelease } from './format';
 import { csrfField, layout, Viewer } from './layout';
-
-/** One install instruction (the webinstall helper's shape). */
-export interface Snippet {
-  title: string;
-  language: string;
-  code: string;
-  note?: string;
-}
 
 function snippetBlock(snippet: Snippet, index: number): SafeHtml {
   const id = `install-${index}`;
