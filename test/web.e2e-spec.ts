@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { countQueries } from '@wharf/packages-core/testing/count-queries';
 import { describeEachBackend } from './support/backends';
 import { ADMIN, ADMIN_ENV, createOrg, createUser, PASSWORD } from './support/clients/accounts';
 import { npmTarball, publishDocument } from './support/clients/npm';
@@ -124,6 +126,21 @@ describeEachBackend('web interface', (backend) => {
     const sha = /<dt>sha256<\/dt>\s*<dd>\s*<code>([0-9a-f]{64})<\/code>/.exec(page.text)![1];
     expect(file.headers['x-checksum-sha256']).toBe(sha);
     expect((await request(t.url).get(link.replace(/\d+$/, '999999'))).status).toBe(404);
+  });
+
+  it('renders a package page in a fixed number of queries, whatever its number of versions', async () => {
+    const dataSource = t.app.get(DataSource);
+    const render = async () => {
+      await request(t.url).get('/alice/-/packages/generic/many').expect(200); // owner cache warm
+      const { queries } = await countQueries(dataSource, () =>
+        request(t.url).get('/alice/-/packages/generic/many').expect(200),
+      );
+      return queries.length;
+    };
+    for (let i = 0; i < 2; i++) await putGeneric(t, 'alice', 'many', `0.0.${i}`, 'alice');
+    const few = await render();
+    for (let i = 2; i < 22; i++) await putGeneric(t, 'alice', 'many', `0.0.${i}`, 'alice');
+    expect(await render()).toBe(few);
   });
 
   it('signs in with a double-submit token on the login form and a session cookie after it', async () => {
