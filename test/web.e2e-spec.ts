@@ -107,6 +107,22 @@ describeEachBackend('web interface', (backend) => {
     expect(page.text).toContain('npm install'); // the install instructions
   });
 
+  it('serves names with a slash (an npm scope) as one path segment', async () => {
+    const manifest = { name: '@acme/lib', version: '2.0.0' };
+    await request(t.url)
+      .put('/api/packages/alice/npm/@acme%2flib')
+      .auth('alice', PASSWORD)
+      .send(
+        publishDocument(manifest, await npmTarball({ 'package.json': JSON.stringify(manifest) })),
+      )
+      .expect(201);
+    const list = await new WebClient(t.url).get('/alice/-/packages?type=npm');
+    expect(list.text).toContain('href="/alice/-/packages/npm/%40acme%2Flib"');
+    const page = await new WebClient(t.url).get('/alice/-/packages/npm/%40acme%2Flib/2.0.0');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('@acme:registry=');
+  });
+
   it('shows versions newest first with pre-releases marked, files with digests and working download links', async () => {
     const page = await new WebClient(t.url).get('/alice/-/packages/generic/pub-tool');
     expect(page.status).toBe(200);

@@ -2,6 +2,7 @@ import { Get, Param, Post, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { OrganizationService, parseVisibility, UserService } from '@wharf/auth';
 import { OwnerKind, PackageListingQuery, RegistryError } from '@wharf/packages-core';
+import { answerForm } from '../http/form-outcome';
 import { WebController, WebRoute } from '../http/web.guard';
 import { Web, WebRequestContext, WebRedirect } from '../http/web-request';
 import { AdminModel, adminPage } from '../views/admin.view';
@@ -26,30 +27,38 @@ export class AdminController {
   @Post('users')
   async createUser(@Web() web: WebRequestContext, @Res() res: Response): Promise<void> {
     const f = web.form;
-    await this.attempt(web, res, async () => {
-      const username = (f.get('username') ?? '').trim();
-      await this.users.create({
-        username,
-        email: f.get('email')?.trim() || undefined,
-        password: f.get('password') ?? '',
-        visibility: this.visibility(f.get('visibility')),
-        mustChangePassword: f.get('must_change_password') === '1',
-        isAdmin: f.get('admin') === '1',
-      });
-      return `User ${username} created.`;
-    });
+    await answerForm(
+      res,
+      (o) => this.page(web, o),
+      async () => {
+        const username = (f.get('username') ?? '').trim();
+        await this.users.create({
+          username,
+          email: f.get('email')?.trim() || undefined,
+          password: f.get('password') ?? '',
+          visibility: this.visibility(f.get('visibility')),
+          mustChangePassword: f.get('must_change_password') === '1',
+          isAdmin: f.get('admin') === '1',
+        });
+        return { message: `User ${username} created.` };
+      },
+    );
   }
 
   @Post('orgs')
   async createOrg(@Web() web: WebRequestContext, @Res() res: Response): Promise<void> {
     const f = web.form;
-    await this.attempt(web, res, async () => {
-      const name = (f.get('name') ?? '').trim();
-      const adminName = (f.get('admin') ?? '').trim();
-      const creator = adminName ? await this.users.requireUser(adminName) : web.session!.user;
-      await this.orgs.create(creator, { name, visibility: this.visibility(f.get('visibility')) });
-      return `Organization ${name} created.`;
-    });
+    await answerForm(
+      res,
+      (o) => this.page(web, o),
+      async () => {
+        const name = (f.get('name') ?? '').trim();
+        const adminName = (f.get('admin') ?? '').trim();
+        const creator = adminName ? await this.users.requireUser(adminName) : web.session!.user;
+        await this.orgs.create(creator, { name, visibility: this.visibility(f.get('visibility')) });
+        return { message: `Organization ${name} created.` };
+      },
+    );
   }
 
   // Disabling keeps the account and its packages; it can no longer sign in or use its tokens.
@@ -64,27 +73,6 @@ export class AdminController {
       throw RegistryError.invalid('you cannot disable yourself');
     await this.users.update(user, { isActive: action === 'enable' });
     throw new WebRedirect('/admin');
-  }
-
-  /** Runs a form's action; a refusal re-renders the page with the reason (and its status). */
-  private async attempt(
-    web: WebRequestContext,
-    res: Response,
-    action: () => Promise<string>,
-  ): Promise<void> {
-    try {
-      const message = await action();
-      res
-        .status(201)
-        .type('html')
-        .send(await this.page(web, { message }));
-    } catch (err) {
-      if (!(err instanceof RegistryError) || err.status >= 500) throw err;
-      res
-        .status(err.status)
-        .type('html')
-        .send(await this.page(web, { error: err.message }));
-    }
   }
 
   private visibility(name: string | null) {

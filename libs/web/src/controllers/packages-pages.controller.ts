@@ -84,8 +84,6 @@ export class PackagesPagesController {
     const page = await this.pages.packagePage(web.principal, p.owner, p.type, p.name, p.version);
     const found = page.selected.files.find((f) => String(f.file.id) === p.file);
     if (!found) throw RegistryError.notFound('file does not exist');
-    // A download, never a page: the CSP of pages would only get in the way of saving it.
-    res.removeHeader('Content-Security-Policy');
     res.setHeader('Cache-Control', 'private, no-cache');
     await serveFile(req, res, this.downloads, found.file, found.blob, { countDownload: true });
   }

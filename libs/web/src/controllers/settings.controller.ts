@@ -8,6 +8,7 @@ import {
   RegistryError,
   UserEntity,
 } from '@wharf/packages-core';
+import { answerForm } from '../http/form-outcome';
 import { WebController, WebRoute } from '../http/web.guard';
 import { Web, WebRequestContext, WebRedirect } from '../http/web-request';
 import {
@@ -43,26 +44,21 @@ export class SettingsController {
     );
     const scopes = parseScopes(requested);
     const expires = web.form.get('expires') ?? '';
-    try {
-      if ('unknown' in scopes) throw RegistryError.invalid(`unknown scope ${scopes.unknown}`);
-      if (!scopes.scopes.length) throw RegistryError.invalid('choose at least one scope');
-      const expiresUnix = expires ? parseExpiry(expires) : null;
-      const { token } = await this.tokens.create(user.id, {
-        name,
-        scopes: scopes.scopes,
-        expiresUnix,
-      });
-      res
-        .status(201)
-        .type('html')
-        .send(await this.page(web, { created: { name, secret: token } }));
-    } catch (err) {
-      if (!(err instanceof RegistryError) || err.status >= 500) throw err;
-      res
-        .status(err.status)
-        .type('html')
-        .send(await this.page(web, { error: err.message }));
-    }
+    await answerForm(
+      res,
+      (o) => this.page(web, o),
+      async () => {
+        if ('unknown' in scopes) throw RegistryError.invalid(`unknown scope ${scopes.unknown}`);
+        if (!scopes.scopes.length) throw RegistryError.invalid('choose at least one scope');
+        const expiresUnix = expires ? parseExpiry(expires) : null;
+        const { token } = await this.tokens.create(user.id, {
+          name,
+          scopes: scopes.scopes,
+          expiresUnix,
+        });
+        return { created: { name, secret: token } };
+      },
+    );
   }
 
   // Forgejo's "Delete" beside a token.
