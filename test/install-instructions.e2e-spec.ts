@@ -6,6 +6,7 @@ import { describeIf } from '@wharf/packages-core/testing/test-env';
 import { InstallSnippet, installInstructions } from '../libs/web/src/install/install-instructions';
 import { SQLITE_FS } from './support/backends';
 import { ADMIN_ENV, createToken, createUser } from './support/clients/accounts';
+import { CargoSandbox, findCargo } from './support/clients/cargo';
 import { findGo, GoSandbox, greeterModule } from './support/clients/go';
 import { findHelm } from './support/clients/helm';
 import { findNpm, NpmSandbox } from './support/clients/npm';
@@ -16,10 +17,11 @@ const npm = findNpm();
 const pip = findTwine();
 const helm = findHelm();
 const go = findGo();
-const available = npm.available && pip.available && !!helm.bin && go.available;
+const cargo = findCargo();
+const available = npm.available && pip.available && !!helm.bin && go.available && !!cargo.bin;
 const missing = [npm, pip, go]
   .map((c) => c.missing)
-  .concat(helm.bin ? '' : helm.missing)
+  .concat(helm.bin ? '' : helm.missing, cargo.bin ? '' : cargo.missing)
   .filter(Boolean)
   .join(', ');
 
@@ -230,5 +232,55 @@ describeIf(available, missing, 'install instructions, run by the real clients', 
     const ran = await goSandbox.run(['run', '.'], app, 'off');
     expect(ran).toEqual({ code: 0, out: 'Hi, page\n' });
     expect(existsSync(path.join(app, 'go.sum'))).toBe(true);
+  });
+
+  it('cargo: the config.toml registry and cargo add --registry wharf name@version', async () => {
+    const index = `sparse+${t.url}/api/packages/alice/cargo/`;
+    const publisher = new CargoSandbox(cargo, [{ name: 'wharf', index, token }]);
+    const user = new CargoSandbox(cargo, []);
+    try {
+      const crate = publisher.writeCrate('crate', {
+        'Cargo.toml':
+          '[package]\nname = "install_me"\nversion = "0.3.0"\nedition = "2021"\n' +
+          'description = "for the page"\nlicense = "MIT"\n',
+        'src/lib.rs': 'pub fn answer() -> u32 { 42 }\n',
+      });
+      const published = await publisher.run(
+        ['publish', '--registry', 'wharf', '--no-verify', '--allow-dirty'],
+        crate,
+      );
+      expect(published.code === 0 ? '' : published.out).toBe('');
+
+      const snippets = await snippetsFor('cargo', 'install_me');
+      const config = snippets.find((s) => s.language === 'toml')!;
+      // The snippet is the whole user configuration (the sandbox's own is replaced).
+      writeFileSync(path.join(user.cargoHome, 'config.toml'), `${config.code}\n`);
+      const app = user.writeCrate('app', {
+        'Cargo.toml': '[package]\nname = "app"\nversion = "0.0.0"\nedition = "2021"\n',
+        'src/main.rs': 'fn main() { println!("{}", install_me::answer()); }\n',
+      });
+      const env = {
+        PATH: `${path.dirname(cargo.bin!)}:${process.env.PATH!}`,
+        HOME: user.home,
+        CARGO_HOME: user.cargoHome,
+        RUSTUP_HOME: cargo.rustupHome ?? '',
+        CARGO_TARGET_DIR: path.join(user.home, 'target'),
+        CARGO_TERM_COLOR: 'never',
+      };
+      const lines = shellLines(snippets);
+      expect(lines).toHaveLength(1);
+      for (const line of lines) await sh(line, app, env);
+      expect(readFileSync(path.join(app, 'Cargo.toml'), 'utf8')).toMatch(
+        /install_me = \{ version = "0\.3\.0", registry = "wharf" \}/,
+      );
+      const fetched = await user.run(['fetch'], app);
+      expect(fetched.code === 0 ? '' : fetched.out).toBe('');
+      expect(readFileSync(path.join(app, 'Cargo.lock'), 'utf8')).toMatch(
+        /name = "install_me"\nversion = "0\.3\.0"\nsource = "sparse\+http/,
+      );
+    } finally {
+      publisher.dispose();
+      user.dispose();
+    }
   });
 });
