@@ -23,8 +23,11 @@ import { nowUnix } from '../entities';
  *
  * Some index files are a plain concatenation of one record per package: apt-rpm's
  * pkglist (rpm headers back to back), apt's Packages (stanzas), and their compressed
- * forms when each record is compressed on its own (xz and gzip readers decode
- * concatenated streams/members). Their checksums, listed in a release file, are the only
+ * forms when each record is compressed on its own. Mind the reader, though: gzip
+ * readers decode concatenated members, and so does the xz tool apt-rpm pipes
+ * pkglist.classic.xz through, but apt (2.6) stops after the first xz stream — Debian's
+ * Packages.xz is written as one stream (core's xz-join). Their checksums, listed in a
+ * release file, are the only
  * part that seems to need the whole file. A hash is a running state, though: this log
  * keeps, beside each package's record (a "segment"), the size and the saved hash states
  * of every stream *after* it, so appending a package is: read the last segment's states,

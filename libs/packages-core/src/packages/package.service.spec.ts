@@ -258,6 +258,23 @@ for (const backend of BACKENDS) {
       await expectConsistentStorage();
     });
 
+    it('two deletes of one version at once: one deletes, the other is a 404', async () => {
+      const { version } = await ctx.packages.createVersionWithFile(pkg('twice'), ver('1'), {
+        name: 'a',
+        blob: await stage(randomBytes(64)),
+      });
+      const outcomes = await Promise.allSettled([
+        ctx.packages.deleteVersion(version.id),
+        ctx.packages.deleteVersion(version.id),
+      ]);
+      expect(
+        outcomes
+          .map((o) => (o.status === 'fulfilled' ? 'deleted' : (o.reason as RegistryError).code))
+          .sort(),
+      ).toEqual(['deleted', RegistryErrorCode.NotFound].sort());
+      await expectConsistentStorage();
+    });
+
     it('deletes several files in one transaction: all or none, and the versions they empty', async () => {
       const a = await ctx.packages.createVersionWithFile(pkg('several'), ver('1'), {
         name: 'a',

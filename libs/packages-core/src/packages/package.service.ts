@@ -168,7 +168,14 @@ export class PackageService {
   /** Deletes a version with its files and properties. */
   async deleteVersion(versionId: number): Promise<void> {
     const blobIds = await this.write(async (em, changed) => {
-      const pkg = await packageOfRef(em, PropertyRefType.Version, versionId);
+      // The version row is locked first (MySQL; SQLite runs one writer at a time), so of
+      // two replicas deleting it at once one deletes and the other answers 404.
+      const held = await em.findOne(PackageVersionEntity, {
+        where: { id: versionId },
+        select: { id: true },
+        ...(this.db.isSqlite ? {} : { lock: { mode: 'pessimistic_write' as const } }),
+      });
+      const pkg = held && (await packageOfRef(em, PropertyRefType.Version, versionId));
       if (!pkg) throw RegistryError.notFound('version not found');
       changed.package(pkg);
       return deleteVersionRows(em, [versionId]);

@@ -267,6 +267,9 @@ describe('installInstructions', () => {
     expect(argvOf('container')).toEqual([
       ['docker', 'pull', '127.0.0.1:3000/alice/team/app:1.0.0'],
     ]);
+    expect(argvOf('container', { owner: 'Alice' })[0][2]).toBe(
+      '127.0.0.1:3000/alice/team/app:1.0.0',
+    );
     const digest = `sha256:${'a'.repeat(64)}`;
     expect(argvOf('container', { version: digest })).toEqual([
       ['docker', 'pull', `127.0.0.1:3000/alice/team/app@${digest}`],

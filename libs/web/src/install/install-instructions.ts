@@ -293,7 +293,8 @@ const WRITERS: Record<string, Writer> = {
   ],
 
   container: (c) => {
-    const ref = `${c.host}/${c.owner}/${c.name}${c.version.startsWith('sha256:') ? '@' : ':'}${c.version}`;
+    // Image references are lower case; owners match whatever their case.
+    const ref = `${c.host}/${c.owner.toLowerCase()}/${c.name}${c.version.startsWith('sha256:') ? '@' : ':'}${c.version}`;
     return [
       snippet(
         'Pull the image',
