@@ -69,7 +69,8 @@ export function clearCookie(req: Request, res: Response, name: string, path = '/
 
 /** A local path to go back to after signing in; anything else (other sites, `//host`) is `/`. */
 export function localPath(target: string | null | undefined): string {
-  if (!target || !target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\'))
+  // Browsers drop tabs and newlines and read `\` as `/`: `/\t/evil` would be `//evil`.
+  if (!target || !target.startsWith('/') || /[\x00-\x1f\\]/.test(target) || target.startsWith('//'))
     return '/';
   return target;
 }
