@@ -70,7 +70,8 @@ export function clearCookie(req: Request, res: Response, name: string, path = '/
 /** A local path to go back to after signing in; anything else (other sites, `//host`) is `/`. */
 export function localPath(target: string | null | undefined): string {
   // Browsers drop tabs and newlines and read `\` as `/`: `/\t/evil` would be `//evil`.
-  if (!target || !target.startsWith('/') || /[\x00-\x1f\\]/.test(target) || target.startsWith('//'))
+  const unsafe = (c: string) => c === '\\' || c.charCodeAt(0) < 0x20;
+  if (!target || !target.startsWith('/') || target.startsWith('//') || [...target].some(unsafe))
     return '/';
   return target;
 }
