@@ -107,6 +107,21 @@ describeEachBackend('web interface', (backend) => {
     expect(page.text).toContain('npm install'); // the install instructions
   });
 
+  it('pages long lists, 50 packages a page, keeping the filters in the page links', async () => {
+    for (let i = 0; i < 51; i++)
+      await putGeneric(t, 'bob', `pg-${String(i).padStart(2, '0')}`, '1.0.0', 'bob');
+    const web = new WebClient(t.url);
+    const first = await web.get('/bob/-/packages?type=generic&q=pg-');
+    expect(first.text).toContain('Page 1 of 2');
+    expect(first.text).toContain('pg-49');
+    expect(first.text).not.toContain('pg-50');
+    expect(first.text).toContain('href="/bob/-/packages?type=generic&amp;q=pg-&amp;page=2"');
+    const second = await web.get('/bob/-/packages?type=generic&q=pg-&page=2');
+    expect(second.text).toContain('Page 2 of 2');
+    expect(second.text).toContain('pg-50');
+    expect(second.text).not.toContain('pg-49');
+  });
+
   it('serves names with a slash (an npm scope) as one path segment', async () => {
     const manifest = { name: '@acme/lib', version: '2.0.0' };
     await request(t.url)
