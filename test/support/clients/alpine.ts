@@ -210,8 +210,10 @@ export function opensslVerifies(publicKeyPem: string, signature: Buffer, data: B
       stdio: 'pipe',
     });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // A failed verification exits 1; openssl missing (ENOENT) is no answer at all.
+    if ((err as { status?: number }).status === 1) return false;
+    throw err;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
