@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
   DocumentCache,
-  documentShardOf,
-  LruByBytes,
   PackageQueryService,
   PackageType,
+  ShardSnapshots,
   VersionDescriptor,
 } from '@wharf/packages-core';
 import { IndexRecord } from './alpine.documents';
@@ -21,7 +20,7 @@ import {
  * costs in proportion to what it changed (docs/protocols/alpine.md §4). Core puts every
  * package in one of 64 shards and bumps the shard's generation with every write to it
  * (uploads and deletes here, the management API and cleanup rules alike); a read takes the
- * generations in one query and reloads only the shards that moved.
+ * generations in one query and reloads only the shards that moved (core's ShardSnapshots).
  *
  * Shards rather than core's index log: a noarch file is listed in the index of every
  * architecture of its repository, including architectures that get their first package
@@ -89,53 +88,23 @@ export class AlpineSnapshot {
 
 @Injectable()
 export class AlpineIndexService {
-  private readonly snapshots = new LruByBytes<AlpineSnapshot>(SNAPSHOT_BYTES);
-  private readonly building = new Map<string, Promise<AlpineSnapshot>>();
+  private readonly snapshots: ShardSnapshots<Shard, AlpineSnapshot>;
 
-  constructor(
-    private readonly documents: DocumentCache,
-    private readonly query: PackageQueryService,
-  ) {}
-
-  /** The owner's records as the database has them now (one query when nothing changed). */
-  async snapshot(ownerId: number): Promise<AlpineSnapshot> {
-    const { generations, updatedUnix } = await this.documents.shardGenerations(ownerId, TYPE);
-    const stamp = generations.join(',');
-    const cached = this.snapshots.get(String(ownerId));
-    if (cached?.stamp === stamp) return cached;
-    const id = `${ownerId}#${stamp}`;
-    let pending = this.building.get(id);
-    if (!pending) {
-      pending = this.build(ownerId, generations, updatedUnix, cached).finally(() =>
-        this.building.delete(id),
-      );
-      this.building.set(id, pending);
-    }
-    return pending;
+  constructor(documents: DocumentCache, query: PackageQueryService) {
+    this.snapshots = new ShardSnapshots(documents, query, {
+      type: TYPE,
+      maxBytes: SNAPSHOT_BYTES,
+      empty: EMPTY_SHARD,
+      buildShard,
+      snapshotOf: (stamp, updatedUnix, shards) => new AlpineSnapshot(stamp, updatedUnix, shards),
+      // Signed indexes derived from it roughly match the records' bytes again.
+      bytesOf: (snapshot) => 2 * snapshot.bytes,
+    });
   }
 
-  private async build(
-    ownerId: number,
-    generations: number[],
-    updatedUnix: number,
-    previous: AlpineSnapshot | undefined,
-  ): Promise<AlpineSnapshot> {
-    const shards: Shard[] = generations.map((g, i) =>
-      g !== 0 && previous?.shards[i].generation === g ? previous.shards[i] : EMPTY_SHARD,
-    );
-    // Read after the generations: a write committed meanwhile is in the shard, and the
-    // next read, seeing its generation, reloads it rather than trusting it.
-    const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
-    if (stale.length) {
-      const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
-      const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
-      for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
-    }
-    const snapshot = new AlpineSnapshot(generations.join(','), updatedUnix, shards);
-    // Signed indexes derived from it roughly match the records' bytes again.
-    this.snapshots.set(String(ownerId), snapshot, 2 * snapshot.bytes);
-    return snapshot;
+  /** The owner's records as the database has them now (one query when nothing changed). */
+  snapshot(ownerId: number): Promise<AlpineSnapshot> {
+    return this.snapshots.snapshot(ownerId);
   }
 }
 
