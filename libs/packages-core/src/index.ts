@@ -52,6 +52,7 @@ export * from './ingest/upload-session.store';
 export * from './packages/package-catalog.query';
 export * from './documents/document-cache';
 export * from './documents/index-log';
+export * from './documents/shard-snapshots';
 export { OWNER_WIDE_SCOPE, type DocumentScope } from './documents/document-generations';
 export * from './http/parse-xml';
 export * from './http/parse-yaml';
