@@ -48,6 +48,7 @@ button.danger{background:#b42318;border-color:#b42318}
 .versions li{padding:3px 0;border-bottom:1px solid var(--line)}
 .versions li[aria-current=page]{font-weight:700}
 .readme img{max-width:100%}
+dt{font-weight:600}dd{margin:0 0 8px}
 .pager{display:flex;gap:12px;margin:12px 0}
 .token{font-size:1.05rem;background:#fff8c5;padding:8px;border-radius:6px;word-break:break-all}
 `;
