@@ -4,6 +4,7 @@ import { VersionListIndex1796600000000 } from './1796600000000-VersionListIndex'
 import { UserSetting1796800000000 } from './1796800000000-UserSetting';
 import { IndexSegment1797000000000 } from './1797000000000-IndexSegment';
 import { QuotaAndCleanupRules1797100000000 } from './1797100000000-QuotaAndCleanupRules';
+import { LazyBlobDigests1797300000000 } from './1797300000000-LazyBlobDigests';
 
 /** Every migration, in order. Listed explicitly so the bundled server needs no glob. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UserSetting1796800000000,
   IndexSegment1797000000000,
   QuotaAndCleanupRules1797100000000,
+  LazyBlobDigests1797300000000,
 ];

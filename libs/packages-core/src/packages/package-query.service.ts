@@ -1,3 +1,4 @@
+import { BlobDigestService, CompleteBlob } from '../ingest/blob-digest.service';
 import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { AppConfig } from '../config/config';
@@ -90,7 +91,22 @@ export class PackageQueryService {
   constructor(
     private readonly db: Database,
     private readonly config: AppConfig,
+    private readonly digests: BlobDigestService,
   ) {}
+
+  /**
+   * Every digest of these blobs, for a reader that serves md5, sha1 or sha512: bytes
+   * stored through a sha256-only format get them computed once and stored (see
+   * BlobDigestService); for all others this costs nothing.
+   */
+  completeDigests<T extends PackageBlobEntity>(blobs: T[]): Promise<CompleteBlob<T>[]> {
+    return this.digests.complete(blobs);
+  }
+
+  /** {@link completeDigests} for every file of these versions. */
+  async completeDescriptorDigests(descriptors: VersionDescriptor[]): Promise<void> {
+    await this.digests.complete(descriptors.flatMap((d) => d.files.map((f) => f.blob)));
+  }
 
   private get em() {
     return this.db.manager;
@@ -195,10 +211,10 @@ export class PackageQueryService {
       id: file.blobId,
       storageId: String(row.storage_id),
       size: Number(row.size),
-      hashMd5: String(row.hash_md5),
-      hashSha1: String(row.hash_sha1),
+      hashMd5: nullableString(row.hash_md5),
+      hashSha1: nullableString(row.hash_sha1),
       hashSha256: String(row.hash_sha256),
-      hashSha512: String(row.hash_sha512),
+      hashSha512: nullableString(row.hash_sha512),
       createdUnix: Number(row.blob_created_unix),
     });
     return { file, blob };
@@ -446,4 +462,9 @@ export class PackageQueryService {
 /** `!` is the LIKE escape on both databases (a backslash means different things in their literals). */
 function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+/** A digest column that is null until computed (see PackageBlobEntity). */
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
