@@ -8,7 +8,6 @@ import {
   PackageBlobEntity,
   PackageEntity,
   PackageFileEntity,
-  PackagePropertyEntity,
   PackageVersionEntity,
   PropertyRefType,
 } from '../entities';
@@ -323,14 +322,19 @@ export class PackageQueryService {
     refIds: number[],
   ): Promise<Map<number, PropertyValues>> {
     const result = new Map<number, PropertyValues>(refIds.map((id) => [id, {}]));
-    const rows = await this.findChunked([...result.keys()], (ids) =>
-      this.em.find(PackagePropertyEntity, {
-        where: { refType, refId: In(ids) },
-        order: { id: 'ASC' },
-      }),
+    // A plain query: the manifest GET asks this on every request, and entity hydration
+    // cost more than the rows.
+    const rows = await this.findChunked(
+      [...result.keys()],
+      (ids): Promise<{ ref_id: number | string; name: string; value: string }[]> =>
+        this.em.query(
+          `SELECT ref_id, name, value FROM package_property
+            WHERE ref_type = ? AND ref_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`,
+          [refType, ...ids],
+        ),
     );
     for (const row of rows) {
-      const values = result.get(row.refId)!;
+      const values = result.get(Number(row.ref_id))!;
       (values[row.name] ??= []).push(row.value);
     }
     return result;
