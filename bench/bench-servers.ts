@@ -119,7 +119,11 @@ export async function startWharf(
     ...extraEnv,
   };
   const profile = process.env.BENCH_PROFILE;
-  const args = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // As `npm start` and the image run it (BENCH_NODE_FLAGS overrides, e.g. '' for Node's defaults).
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4')
+    .split(' ')
+    .filter(Boolean);
+  const args = [...flags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
   const child = spawn(process.execPath, [...args, SERVER_MAIN], {
     env: { PATH: process.env.PATH!, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

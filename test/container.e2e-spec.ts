@@ -26,7 +26,13 @@ import {
 } from './support/clients/container';
 import { startReplica } from './support/clients/container-replica';
 import { LOGIN_MAX_FAILURES, UserService } from '@wharf/auth';
-import { CleanupService, PackageQueryService, PackageType } from '@wharf/packages-core';
+import {
+  BlobDigestService,
+  CleanupService,
+  PackageQueryService,
+  PackageType,
+} from '@wharf/packages-core';
+import { createHash, randomBytes } from 'node:crypto';
 
 const UNAUTHORIZED_BODY = '{"errors":[{"code":"UNAUTHORIZED","message":""}]}';
 
@@ -331,6 +337,79 @@ describeEachBackend('container registry (/v2)', (backend) => {
         .expect(200);
       expect(get.body).toEqual(data);
       await request(t.url).get(location).set(bearer(alice)).expect(404);
+    });
+
+    it('stores layers with sha256 only; md5/sha1/sha512 are computed once for whoever serves them, or taken from the upload of another format', async () => {
+      const digestRow = async (content: Buffer) =>
+        (await t.app.get(PackageQueryService).findBlobBySha256(sha256(content).slice(7)))!;
+      const hex = (algorithm: string, content: Buffer) =>
+        createHash(algorithm).update(content).digest('hex');
+      // A monolithic layer past the size where the other digests would go to workers.
+      const layer = randomBytes(1536 * 1024);
+      await request(t.url)
+        .post(`/v2/${name}/blobs/uploads/`)
+        .query({ digest: sha256(layer) })
+        .set(bearer(alice))
+        .send(layer)
+        .expect(201);
+      const stored = await digestRow(layer);
+      expect([stored.hashMd5, stored.hashSha1, stored.hashSha512]).toEqual([null, null, null]);
+      const pulled = await request(t.url)
+        .get(`/v2/${name}/blobs/${sha256(layer)}`)
+        .set(bearer(alice))
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      expect(Buffer.compare(pulled.body, layer)).toBe(0); // toEqual walks a large buffer slowly
+      expect(pulled.headers['x-checksum-md5']).toBeUndefined(); // never a wrong or empty value
+      expect(pulled.headers['x-checksum-sha256']).toBe(hex('sha256', layer));
+      const completed = await t.app.get(BlobDigestService).completeOne(stored);
+      const expected = {
+        hashMd5: hex('md5', layer),
+        hashSha1: hex('sha1', layer),
+        hashSha512: hex('sha512', layer),
+      };
+      expect(completed).toMatchObject(expected);
+      expect(await digestRow(layer)).toMatchObject(expected); // stored: computed once
+
+      // A chunked upload in two parts: joined with sha256 only as well.
+      const chunked = randomBytes(3000);
+      const start = await request(t.url).post(`/v2/${name}/blobs/uploads/`).set(bearer(alice));
+      const location = start.headers.location as string;
+      await request(t.url)
+        .patch(location)
+        .set(bearer(alice))
+        .set('Content-Range', '0-999')
+        .send(chunked.subarray(0, 1000))
+        .expect(202);
+      await request(t.url)
+        .patch(location)
+        .set(bearer(alice))
+        .set('Content-Range', `1000-${chunked.length - 1}`)
+        .send(chunked.subarray(1000))
+        .expect(202);
+      await request(t.url)
+        .put(location)
+        .query({ digest: sha256(chunked) })
+        .set(bearer(alice))
+        .expect(201);
+      expect((await digestRow(chunked)).hashMd5).toBeNull();
+      // The same bytes through a format that serves md5 (generic): its digests fill the row.
+      await request(t.url)
+        .put('/api/packages/alice/generic/lazy-digests/1.0/layer.bin')
+        .auth('alice', PASSWORD)
+        .send(chunked)
+        .expect(201);
+      expect(await digestRow(chunked)).toMatchObject({
+        hashMd5: hex('md5', chunked),
+        hashSha1: hex('sha1', chunked),
+        hashSha512: hex('sha512', chunked),
+      });
+      const download = await request(t.url)
+        .get('/api/packages/alice/generic/lazy-digests/1.0/layer.bin')
+        .auth('alice', PASSWORD)
+        .expect(200);
+      expect(download.headers['x-checksum-md5']).toBe(hex('md5', chunked));
     });
 
     it('takes a stream PATCH then a PUT with the last chunk, and an empty blob', async () => {

@@ -16,6 +16,7 @@ export * from './errors/plain-text-error.filter';
 export * from './http/send-blob';
 export * from './ingest/hashing-stream';
 export * from './ingest/ingest.service';
+export * from './ingest/blob-digest.service';
 export * from './naming/assert-safe-name';
 export * from './ops/json-logger';
 export * from './ops/metrics.service';

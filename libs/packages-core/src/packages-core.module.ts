@@ -19,6 +19,7 @@ import { runMigrations } from './database/run-migrations';
 import { DocumentCache } from './documents/document-cache';
 import { IndexLogService } from './documents/index-log';
 import { IngestService } from './ingest/ingest.service';
+import { BlobDigestService } from './ingest/blob-digest.service';
 import { MetricsService } from './ops/metrics.service';
 import { OpsController } from './ops/ops.controller';
 import { ReadinessService } from './ops/readiness.service';
@@ -68,6 +69,7 @@ const SERVICES = [
   MetricsService,
   ReadinessService,
   SigningKeyService,
+  BlobDigestService,
 ];
 
 /**

@@ -3,6 +3,7 @@ import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagg
 import type { Request, Response } from 'express';
 import { CurrentOwner, CurrentPrincipal, PackageAccess, Principal, UserService } from '@wharf/auth';
 import {
+  BlobDigestService,
   AppConfig,
   isPackageType,
   PackageEntity,
@@ -26,6 +27,7 @@ export class PackagesController {
     private readonly packages: PackageService,
     private readonly users: UserService,
     private readonly config: AppConfig,
+    private readonly digests: BlobDigestService,
   ) {}
 
   // Forgejo `GET /packages/{owner}` (listPackages): versions newest first, paged.
@@ -96,7 +98,10 @@ export class PackagesController {
     @CurrentOwner() owner: UserEntity,
   ): Promise<ApiPackageFile[]> {
     const found = await this.find(owner, type, name, version);
-    return (await this.query.listFiles(found.version.id)).map(presentPackageFile);
+    const files = await this.query.listFiles(found.version.id);
+    // Container layers are stored with sha256 only: the API shows every digest.
+    await this.digests.complete(files.map((f) => f.blob));
+    return files.map(presentPackageFile);
   }
 
   private async find(owner: UserEntity, type: string, name: string, version: string) {

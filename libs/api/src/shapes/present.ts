@@ -2,6 +2,7 @@ import {
   AccessTokenEntity,
   CleanupTarget,
   FileDescriptor,
+  isComplete,
   OrgRole,
   PackageCleanupRuleEntity,
   PackageEntity,
@@ -144,7 +145,9 @@ export function presentPackage(
   };
 }
 
+/** A file whose blob has every digest (BlobDigestService.complete). */
 export function presentPackageFile({ file, blob }: FileDescriptor): ApiPackageFile {
+  if (!isComplete(blob)) throw new Error(`blob ${blob.id} is missing digests`);
   return {
     id: file.id,
     Size: blob.size,

@@ -36,6 +36,11 @@ export interface ShardSnapshotSpec<P extends ShardPart, S extends ShardSnapshot<
   maxBytes: number;
   /** The part of a shard never written. */
   empty: P;
+  /**
+   * The parts serve md5, sha1 or sha512 of the files: every blob gets them first
+   * (PackageQueryService.completeDescriptorDigests), so `known(blob)` holds in buildShard.
+   */
+  allDigests?: boolean;
   /** The part of one shard from its packages' descriptors. */
   buildShard(generation: number, descriptors: VersionDescriptor[]): P;
   /**
@@ -93,6 +98,7 @@ export class ShardSnapshots<P extends ShardPart, S extends ShardSnapshot<P>> {
     const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
     if (stale.length) {
       const descriptors = await this.query.loadDescriptors({ ownerId, type, shards: stale });
+      if (this.spec.allDigests) await this.query.completeDescriptorDigests(descriptors);
       const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
       for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
       for (const [i, list] of byShard) shards[i] = this.spec.buildShard(generations[i], list);

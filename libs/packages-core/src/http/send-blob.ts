@@ -53,8 +53,10 @@ export function setBlobHeaders(
     'Last-Modified',
     (options.lastModified ?? new Date(blob.createdUnix * 1000)).toUTCString(),
   );
-  res.setHeader('X-Checksum-Md5', blob.hashMd5);
-  res.setHeader('X-Checksum-Sha1', blob.hashSha1);
+  // Null only for bytes stored through a sha256-only format (container layers, served
+  // with Docker-Content-Digest): a pull must not wait for md5 of a large layer.
+  if (blob.hashMd5 !== null) res.setHeader('X-Checksum-Md5', blob.hashMd5);
+  if (blob.hashSha1 !== null) res.setHeader('X-Checksum-Sha1', blob.hashSha1);
   res.setHeader('X-Checksum-Sha256', blob.hashSha256);
   if (options.filename) res.setHeader('Content-Disposition', contentDisposition(options.filename));
 }

@@ -3,11 +3,18 @@ import { Transform, TransformCallback } from 'node:stream';
 import { PayloadTooLargeError } from '../errors/registry-error';
 import { OffloadedDigests } from './digest-worker';
 
-export interface BlobDigests {
+/** What every upload knows about its bytes: the size and the content address. */
+export interface ContentDigests {
   size: number;
+  sha256: string;
+  md5?: string;
+  sha1?: string;
+  sha512?: string;
+}
+
+export interface BlobDigests extends ContentDigests {
   md5: string;
   sha1: string;
-  sha256: string;
   sha512: string;
 }
 
@@ -26,19 +33,29 @@ const OFFLOAD_AFTER = 1024 * 1024;
  */
 export class HashingStream extends Transform {
   private readonly sha256 = createHash('sha256');
-  private inline?: Record<'md5' | 'sha1' | 'sha512', Hash> = {
-    md5: createHash('md5'),
-    sha1: createHash('sha1'),
-    sha512: createHash('sha512'),
-  };
+  private inline?: Record<'md5' | 'sha1' | 'sha512', Hash>;
   /** the chunks seen while hashing inline, replayed to the workers on the switch */
   private seen: Buffer[] = [];
   private offloaded?: OffloadedDigests;
   private count = 0;
-  private result?: BlobDigests;
+  private result?: ContentDigests;
 
-  constructor(private readonly limit?: number) {
+  /**
+   * `sha256Only`: compute the content address alone (formats that serve no other digest;
+   * the others are computed later from the stored bytes if anyone asks, see
+   * BlobDigestService).
+   */
+  constructor(
+    private readonly limit?: number,
+    private readonly sha256Only = false,
+  ) {
     super();
+    if (!sha256Only)
+      this.inline = {
+        md5: createHash('md5'),
+        sha1: createHash('sha1'),
+        sha512: createHash('sha512'),
+      };
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -48,6 +65,10 @@ export class HashingStream extends Transform {
       return;
     }
     this.sha256.update(chunk);
+    if (this.sha256Only) {
+      callback(null, chunk);
+      return;
+    }
     if (this.inline) {
       for (const hash of Object.values(this.inline)) hash.update(chunk);
       this.seen.push(chunk);
@@ -62,6 +83,11 @@ export class HashingStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     const base = { size: this.count, sha256: this.sha256.digest('hex') };
+    if (this.sha256Only) {
+      this.result = base;
+      callback();
+      return;
+    }
     if (this.inline) {
       const h = this.inline;
       this.result = {
@@ -84,8 +110,15 @@ export class HashingStream extends Transform {
     callback(err);
   }
 
-  /** The digests; only valid once the stream has ended. */
+  /** The four digests; only valid once the stream has ended, and not with `sha256Only`. */
   digests(): BlobDigests {
+    const result = this.contentDigests();
+    if (this.sha256Only) throw new Error('HashingStream.digests() called on a sha256-only stream');
+    return result as BlobDigests;
+  }
+
+  /** The digests computed (size and sha256 at least); only valid once the stream has ended. */
+  contentDigests(): ContentDigests {
     if (!this.result) throw new Error('HashingStream.digests() called before the stream ended');
     return this.result;
   }

@@ -11,7 +11,7 @@ import {
 } from '../storage/blob-storage';
 import { QuotaService } from '../quota/quota.service';
 import { blobKey, generateStorageId } from '../storage/blob-keys';
-import { BlobDigests, HashingStream } from './hashing-stream';
+import { BlobDigests, ContentDigests, HashingStream } from './hashing-stream';
 
 /**
  * Bytes that are stored and hashed but not yet part of any package: the object lives at
@@ -20,6 +20,11 @@ import { BlobDigests, HashingStream } from './hashing-stream';
  * removes it if the process dies first.
  */
 export interface StagedBlob extends BlobDigests {
+  readonly storageId: string;
+}
+
+/** A staged blob of which only the size and sha256 are known (see {@link IngestService.ingestContent}). */
+export interface StagedContent extends ContentDigests {
   readonly storageId: string;
 }
 
@@ -53,6 +58,23 @@ export class IngestService {
    * ({@link PayloadTooLargeError} → 413).
    */
   async ingest(body: Readable, options: IngestOptions = {}): Promise<StagedBlob> {
+    return (await this.store(body, options, false)) as StagedBlob;
+  }
+
+  /**
+   * {@link ingest} for formats that serve no digest but sha256 (container layers): one
+   * hash instead of four on the way in. The row's other digests stay null until a reader
+   * needs them (BlobDigestService computes them once from the stored bytes).
+   */
+  ingestContent(body: Readable, options: IngestOptions = {}): Promise<StagedContent> {
+    return this.store(body, options, true);
+  }
+
+  private async store(
+    body: Readable,
+    options: IngestOptions,
+    sha256Only: boolean,
+  ): Promise<StagedContent> {
     const { limit, declaredSize, quotaOwnerId } = options;
     if (limit !== undefined && declaredSize !== undefined && declaredSize > limit) {
       body.resume();
@@ -74,7 +96,7 @@ export class IngestService {
       createdUnix: now,
       updatedUnix: now,
     });
-    const hasher = new HashingStream(bound);
+    const hasher = new HashingStream(bound, sha256Only);
     // pipeline() forwards an error on either side (client abort, limit) and destroys both.
     const piped = pipeline(body, hasher, () => undefined);
     try {
@@ -86,7 +108,7 @@ export class IngestService {
         throw await this.quota.overRoom(quotaOwnerId!, bound! + 1, true);
       throw asIngestError(err);
     }
-    return { storageId, ...hasher.digests() };
+    return { storageId, ...hasher.contentDigests() };
   }
 
   /**
@@ -123,7 +145,7 @@ export class IngestService {
   }
 
   /** Reads a staged blob again (second, memory-bounded pass for parsers). */
-  open(staged: StagedBlob, range?: ByteRange): Promise<Readable> {
+  open(staged: { storageId: string }, range?: ByteRange): Promise<Readable> {
     return this.storage.get(blobKey(staged.storageId), range);
   }
 
@@ -131,7 +153,7 @@ export class IngestService {
    * Drops a staged blob that will not be committed. Safe to call twice, and after a
    * commit: a committed blob has no staging row any more, and is left alone.
    */
-  async discard(staged: StagedBlob): Promise<void> {
+  async discard(staged: { storageId: string }): Promise<void> {
     try {
       if (!(await this.db.manager.existsBy(PackageBlobUploadEntity, { id: staged.storageId })))
         return;

@@ -5,6 +5,7 @@ import { UserSetting1796800000000 } from './1796800000000-UserSetting';
 import { IndexSegment1797000000000 } from './1797000000000-IndexSegment';
 import { QuotaAndCleanupRules1797100000000 } from './1797100000000-QuotaAndCleanupRules';
 import { WebSession1797200000000 } from './1797200000000-WebSession';
+import { LazyBlobDigests1797300000000 } from './1797300000000-LazyBlobDigests';
 
 /** Every migration, in order. Listed explicitly so the bundled server needs no glob. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   IndexSegment1797000000000,
   QuotaAndCleanupRules1797100000000,
   WebSession1797200000000,
+  LazyBlobDigests1797300000000,
 ];

@@ -1,3 +1,4 @@
+import { BlobDigestService, CompleteBlob } from '../ingest/blob-digest.service';
 import { Injectable } from '@nestjs/common';
 import { Brackets, In } from 'typeorm';
 import { AppConfig } from '../config/config';
@@ -7,7 +8,6 @@ import {
   PackageBlobEntity,
   PackageEntity,
   PackageFileEntity,
-  PackagePropertyEntity,
   PackageVersionEntity,
   PropertyRefType,
 } from '../entities';
@@ -90,7 +90,22 @@ export class PackageQueryService {
   constructor(
     private readonly db: Database,
     private readonly config: AppConfig,
+    private readonly digests: BlobDigestService,
   ) {}
+
+  /**
+   * Every digest of these blobs, for a reader that serves md5, sha1 or sha512: bytes
+   * stored through a sha256-only format get them computed once and stored (see
+   * BlobDigestService); for all others this costs nothing.
+   */
+  completeDigests<T extends PackageBlobEntity>(blobs: T[]): Promise<CompleteBlob<T>[]> {
+    return this.digests.complete(blobs);
+  }
+
+  /** {@link completeDigests} for every file of these versions. */
+  async completeDescriptorDigests(descriptors: VersionDescriptor[]): Promise<void> {
+    await this.digests.complete(descriptors.flatMap((d) => d.files.map((f) => f.blob)));
+  }
 
   private get em() {
     return this.db.manager;
@@ -195,10 +210,10 @@ export class PackageQueryService {
       id: file.blobId,
       storageId: String(row.storage_id),
       size: Number(row.size),
-      hashMd5: String(row.hash_md5),
-      hashSha1: String(row.hash_sha1),
+      hashMd5: nullableString(row.hash_md5),
+      hashSha1: nullableString(row.hash_sha1),
       hashSha256: String(row.hash_sha256),
-      hashSha512: String(row.hash_sha512),
+      hashSha512: nullableString(row.hash_sha512),
       createdUnix: Number(row.blob_created_unix),
     });
     return { file, blob };
@@ -307,14 +322,19 @@ export class PackageQueryService {
     refIds: number[],
   ): Promise<Map<number, PropertyValues>> {
     const result = new Map<number, PropertyValues>(refIds.map((id) => [id, {}]));
-    const rows = await this.findChunked([...result.keys()], (ids) =>
-      this.em.find(PackagePropertyEntity, {
-        where: { refType, refId: In(ids) },
-        order: { id: 'ASC' },
-      }),
+    // A plain query: the manifest GET asks this on every request, and entity hydration
+    // cost more than the rows.
+    const rows = await this.findChunked(
+      [...result.keys()],
+      (ids): Promise<{ ref_id: number | string; name: string; value: string }[]> =>
+        this.em.query(
+          `SELECT ref_id, name, value FROM package_property
+            WHERE ref_type = ? AND ref_id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`,
+          [refType, ...ids],
+        ),
     );
     for (const row of rows) {
-      const values = result.get(row.refId)!;
+      const values = result.get(Number(row.ref_id))!;
       (values[row.name] ??= []).push(row.value);
     }
     return result;
@@ -446,4 +466,9 @@ export class PackageQueryService {
 /** `!` is the LIKE escape on both databases (a backslash means different things in their literals). */
 function escapeLike(text: string): string {
   return text.replace(/[!%_]/g, (c) => `!${c}`);
+}
+
+/** A digest column that is null until computed (see PackageBlobEntity). */
+function nullableString(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }

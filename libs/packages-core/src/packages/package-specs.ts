@@ -1,4 +1,4 @@
-import type { StagedBlob } from '../ingest/ingest.service';
+import type { StagedContent } from '../ingest/ingest.service';
 import type { PackageType } from './package-type';
 
 /** Property values by name (`npm.tag`, `container.digest`…); a list adds several rows. */
@@ -31,6 +31,9 @@ export interface FileSpec {
   properties?: PropertyMap;
   /** Replace a file of the same name and key instead of failing with a conflict. */
   overwrite?: boolean;
-  /** New bytes from IngestService, or a blob already stored (by id). */
-  blob: StagedBlob | { blobId: number };
+  /**
+   * New bytes from IngestService (with every digest, or with sha256 only when the format
+   * serves no other), or a blob already stored (by id).
+   */
+  blob: StagedContent | { blobId: number };
 }

@@ -18,7 +18,7 @@ import {
 } from '../entities';
 import { appendIndexSegment } from '../documents/index-log';
 import { RegistryError } from '../errors/registry-error';
-import { StagedBlob } from '../ingest/ingest.service';
+import { StagedContent } from '../ingest/ingest.service';
 import { OwnerLimits, QuotaService } from '../quota/quota.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
@@ -407,14 +407,14 @@ export class PackageService {
       return existing;
     }
     const existing = await em.findOneBy(PackageBlobEntity, { hashSha256: source.sha256 });
-    if (existing) return existing;
+    if (existing) return fillDigests(em, existing, source);
     const row = em.create(PackageBlobEntity, {
       storageId: source.storageId,
       size: source.size,
-      hashMd5: source.md5,
-      hashSha1: source.sha1,
+      hashMd5: source.md5 ?? null,
+      hashSha1: source.sha1 ?? null,
       hashSha256: source.sha256,
-      hashSha512: source.sha512,
+      hashSha512: source.sha512 ?? null,
       createdUnix: nowUnix(),
     });
     try {
@@ -465,7 +465,7 @@ export class PackageService {
     return { file: row, inserted: true };
   }
 
-  private async dropStaged(staged: StagedBlob): Promise<void> {
+  private async dropStaged(staged: StagedContent): Promise<void> {
     try {
       const stillStaged = await this.db.manager.existsBy(PackageBlobUploadEntity, {
         id: staged.storageId,
@@ -478,4 +478,20 @@ export class PackageService {
       this.log.warn(`could not drop staged blob ${staged.storageId}: ${(err as Error).message}`);
     }
   }
+}
+
+/**
+ * The same bytes arrived again with digests the stored row lacks (a container layer,
+ * stored with sha256 only, uploaded again through a format that computed all four):
+ * the row gets them, so no reader has to compute them later.
+ */
+async function fillDigests(
+  em: EntityManager,
+  row: PackageBlobEntity,
+  source: StagedContent,
+): Promise<PackageBlobEntity> {
+  if (row.hashMd5 !== null || !source.md5 || !source.sha1 || !source.sha512) return row;
+  const digests = { hashMd5: source.md5, hashSha1: source.sha1, hashSha512: source.sha512 };
+  await em.update(PackageBlobEntity, { id: row.id }, digests);
+  return Object.assign(row, digests);
 }

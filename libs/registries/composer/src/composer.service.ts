@@ -6,6 +6,7 @@ import {
   checkName,
   DocumentCache,
   IngestService,
+  known,
   OWNER_WIDE_SCOPE,
   PackageBlobEntity,
   PackageFileEntity,
@@ -174,6 +175,7 @@ export class ComposerService {
           type: PackageType.Composer,
           packageId: pkg.id,
         });
+        await this.query.completeDescriptorDigests(descriptors);
         const versions = descriptors.flatMap((d) => this.describe(owner, d));
         return { body: buildP2Json(pkg.name, versions, dev), contentType: JSON_TYPE };
       },
@@ -276,7 +278,7 @@ export class ComposerService {
         dist: {
           type: distType(kindOf(lead.file.name)),
           url: `${this.baseUrl(owner)}/files/${segment(d.package.lowerName)}/${segment(d.version.lowerVersion)}/${segment(lead.file.lowerName)}`,
-          shasum: lead.blob.hashSha1,
+          shasum: known(lead.blob).hashSha1,
         },
       },
     ];

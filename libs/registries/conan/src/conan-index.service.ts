@@ -3,6 +3,7 @@ import {
   CachedDocument,
   DocumentCache,
   FileDescriptor,
+  known,
   OWNER_WIDE_SCOPE,
   PackageQueryService,
   PackageType,
@@ -123,6 +124,7 @@ export class ConanIndexService {
         (f) => f.descriptor.file.compositeKey === key,
       );
       if (!files.length) throw RegistryError.notFound(`${describe(target)} not found`);
+      await this.query.completeDigests(files.map((f) => f.descriptor.blob));
       return json(buildFileList(files.map((f) => f.descriptor.file.name)));
     });
   }
@@ -148,7 +150,7 @@ export class ConanIndexService {
         buildFileMap(
           files.map(({ descriptor: { file, blob } }) => [
             file.name,
-            urlBase ? `${urlBase}/${file.name}` : blob.hashMd5,
+            urlBase ? `${urlBase}/${file.name}` : known(blob).hashMd5,
           ]),
         ),
       );

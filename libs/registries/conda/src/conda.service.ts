@@ -3,12 +3,13 @@ import type { Readable } from 'node:stream';
 import {
   AppConfig,
   CachedDocument,
-  OWNER_WIDE_SCOPE,
   checkName,
   compressBzip2,
   DocumentCache,
   GeneratedDocument,
   IngestService,
+  known,
+  OWNER_WIDE_SCOPE,
   PackageBlobEntity,
   PackageFileEntity,
   PackageQueryService,
@@ -152,6 +153,7 @@ export class CondaService {
         properties: { [CHANNEL_PROPERTY]: channel },
       });
       const entries: RepodataFile[] = [];
+      await this.query.completeDigests(files.map((f) => f.blob));
       for (const f of files) {
         const suffix = packageSuffix(f.file.name);
         const record = f.properties[RECORD_PROPERTY]?.[0];
@@ -160,7 +162,7 @@ export class CondaService {
           fileName: f.file.name,
           suffix,
           record: JSON.parse(record) as CondaRecord,
-          md5: f.blob.hashMd5,
+          md5: known(f.blob).hashMd5,
           sha256: f.blob.hashSha256,
           size: f.blob.size,
         });

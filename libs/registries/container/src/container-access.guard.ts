@@ -60,7 +60,12 @@ export class ContainerAccessGuard implements CanActivate {
     if (!ctx.principal) throw challenge();
     if (mode === 'identity') return true;
     const name = parseImageName(req.params.owner, req.params[0]);
-    const owner = await this.users.findOwner(name.owner);
+    // A pull decides on the owner row as read a few seconds ago (OwnerCache), as the other
+    // formats' guards do; a push reads it fresh, since a write follows.
+    const owner =
+      mode === 'read'
+        ? await this.users.lookupOwner(name.owner)
+        : await this.users.findOwner(name.owner);
     if (!owner)
       throw new OciError(OciErrorCode.NameUnknown, `repository ${name.full} is not known`);
     const { decision, role } = await this.access.decide(policySubject(ctx.principal), owner, mode);

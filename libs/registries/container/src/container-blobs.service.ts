@@ -5,7 +5,7 @@ import { PackageAccessService, Principal, UserService } from '@wharf/auth';
 import {
   AppConfig,
   BLOB_STORAGE,
-  BlobDigests,
+  ContentDigests,
   BlobStorage,
   HashingStream,
   IngestService,
@@ -17,7 +17,7 @@ import {
   PackageType,
   PayloadTooLargeError,
   QuotaService,
-  StagedBlob,
+  StagedContent,
   UploadSession,
   UploadSessionStore,
   uploadPartKey,
@@ -42,7 +42,7 @@ interface SessionState {
    * Digests of the first part, while it is the only one: a blob sent in one piece (docker's
    * single PATCH, or a PUT with the body) is committed where it lies without being read again.
    */
-  first?: BlobDigests;
+  first?: ContentDigests;
   /** set while one request writes a part or finishes: a concurrent one is refused, not interleaved */
   claim?: string;
 }
@@ -129,7 +129,9 @@ export class ContainerBlobsService {
     body: Readable,
     declaredSize?: number,
   ): Promise<void> {
-    const staged = await this.ingest.ingest(body, {
+    // Layers are addressed and served by sha256 alone: the other digests wait until
+    // someone asks (BlobDigestService), which keeps them off the push path.
+    const staged = await this.ingest.ingestContent(body, {
       limit: this.limit(),
       declaredSize,
       quotaOwnerId: owner.id,
@@ -241,7 +243,7 @@ export class ContainerBlobsService {
     const offset = session.bytesReceived;
     const key = uploadPartKey(session.id, offset);
     // Only a first part is hashed here: later ones are hashed once, as the parts are joined.
-    const hasher = offset === 0 ? new HashingStream(bound) : undefined;
+    const hasher = offset === 0 ? new HashingStream(bound, true) : undefined;
     const meter = hasher ?? uploadMeter(offset, bound);
     let written = 0;
     try {
@@ -258,7 +260,7 @@ export class ContainerBlobsService {
     }
     const parts = written > 0 ? [...state.parts, offset] : state.parts;
     if (written === 0) await this.storage.delete(key);
-    const first = hasher && written > 0 ? hasher.digests() : undefined;
+    const first = hasher && written > 0 ? hasher.contentDigests() : undefined;
     const next = {
       bytesReceived: offset + written,
       state: JSON.stringify({ parts, first } satisfies SessionState),
@@ -315,7 +317,9 @@ export class ContainerBlobsService {
       }
       return;
     }
-    const joined = await this.ingest.ingest(Readable.from(this.readParts(session.id, state.parts)));
+    const joined = await this.ingest.ingestContent(
+      Readable.from(this.readParts(session.id, state.parts)),
+    );
     if (joined.sha256 !== sha256Of(digest)) {
       await this.ingest.discard(joined);
       throw await wrongDigest(joined.sha256);
@@ -334,7 +338,7 @@ export class ContainerBlobsService {
     creatorId: number,
     name: ImageName,
     digest: string,
-    blob: StagedBlob | { blobId: number },
+    blob: StagedContent | { blobId: number },
   ): Promise<void> {
     await this.packages.createOrAddFile(
       { ownerId: owner.id, type: PackageType.Container, name: name.image },

@@ -7,6 +7,7 @@ import {
   CachedDocument,
   DocumentCache,
   IngestService,
+  known,
   OWNER_WIDE_SCOPE,
   PackageBlobEntity,
   PackageFileEntity,
@@ -179,13 +180,14 @@ export class CranService {
       ownerId: owner.id,
       type: TYPE,
     });
+    await this.query.completeDescriptorDigests(descriptors);
     const files = descriptors.flatMap(({ metadata, files: stored }) => {
       const file = stored.find(
         (f) =>
           f.file.compositeKey === key &&
           (repo.kind === 'binary' || f.file.lowerName.endsWith('.tar.gz')),
       );
-      return metadata && file ? [{ metadata, md5: file.blob.hashMd5 }] : [];
+      return metadata && file ? [{ metadata, md5: known(file.blob).hashMd5 }] : [];
     });
     if (!files.length)
       throw RegistryError.notFound(

@@ -4,6 +4,7 @@ import {
   DocumentCache,
   encodeXz,
   joinXzStreamPieces,
+  known,
   PackageQueryService,
   PackageType,
   ShardSnapshots,
@@ -194,6 +195,7 @@ export class DebianIndexService {
   constructor(documents: DocumentCache, query: PackageQueryService) {
     this.snapshots = new ShardSnapshots(documents, query, {
       type: TYPE,
+      allDigests: true,
       maxBytes: SNAPSHOT_BYTES,
       empty: EMPTY_SHARD,
       buildShard,
@@ -230,10 +232,10 @@ function buildShard(generation: number, descriptors: VersionDescriptor[]): Shard
           control,
           filename: poolPath(dist, component, f.file.name),
           size: f.blob.size,
-          md5: f.blob.hashMd5,
-          sha1: f.blob.hashSha1,
+          md5: known(f.blob).hashMd5,
+          sha1: known(f.blob).hashSha1,
           sha256: f.blob.hashSha256,
-          sha512: f.blob.hashSha512,
+          sha512: known(f.blob).hashSha512,
         }),
       });
     }

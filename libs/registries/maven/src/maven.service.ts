@@ -107,7 +107,7 @@ export class MavenService {
     if (path.checksum)
       return {
         kind: 'checksum',
-        body: blob[BLOB_HASH[path.checksum]],
+        body: (await this.query.completeDigests([blob]))[0][BLOB_HASH[path.checksum]],
         lastModified: new Date(file.createdUnix * 1000),
       };
     return { kind: 'file', file, blob };

@@ -7,6 +7,7 @@ import {
   DocumentCache,
   GeneratedDocument,
   IngestService,
+  known,
   OWNER_WIDE_SCOPE,
   PackageBlobEntity,
   PackageDownloadService,
@@ -205,6 +206,7 @@ export class NuGetService {
             packageId: pkg.id,
           })
         : [];
+      await this.query.completeDescriptorDigests(descriptors);
       return json(JSON.stringify(entriesOf(descriptors)));
     });
     return JSON.parse(doc.body.toString()) as NuGetVersionEntry[];
@@ -227,6 +229,7 @@ export class NuGetService {
         ownerId: owner.id,
         type: PackageType.Nuget,
       });
+      await this.query.completeDescriptorDigests(descriptors);
       const byPackage = new Map<number, VersionDescriptor<NuGetMetadata>[]>();
       for (const d of descriptors)
         byPackage.set(d.package.id, [...(byPackage.get(d.package.id) ?? []), d]);
@@ -354,7 +357,7 @@ function entriesOf(descriptors: VersionDescriptor<NuGetMetadata>[]): NuGetVersio
         createdUnix: d.version.createdUnix,
         downloads: d.version.downloadCount,
         size: nupkg.blob.size,
-        sha512: nupkg.blob.hashSha512,
+        sha512: known(nupkg.blob).hashSha512,
         metadata: d.metadata,
       },
     ];

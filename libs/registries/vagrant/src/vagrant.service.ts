@@ -6,6 +6,7 @@ import {
   checkName,
   DocumentCache,
   IngestService,
+  known,
   PackageBlobEntity,
   PackageFileEntity,
   PackageQueryService,
@@ -128,6 +129,7 @@ export class VagrantService {
           type: TYPE,
           packageId: pkg.id,
         });
+        await this.query.completeDescriptorDigests(descriptors);
         const base = `${this.query.packageBaseUrl(owner, TYPE)}/${encodeURIComponent(pkg.name)}`;
         const versions: CatalogVersion[] = descriptors
           .filter((d) => d.files.length)
@@ -138,7 +140,7 @@ export class VagrantService {
               name:
                 f.properties[PROVIDER_PROPERTY]?.[0] ?? f.file.name.slice(0, -BOX_SUFFIX.length),
               url: `${base}/${encodeURIComponent(d.version.version)}/${encodeURIComponent(f.file.name)}`,
-              sha512: f.blob.hashSha512,
+              sha512: known(f.blob).hashSha512,
             })),
           }));
         if (!versions.length) throw RegistryError.notFound(`box ${name} not found`);

@@ -20,6 +20,31 @@ function snippetBlock(snippet: Snippet, index: number): SafeHtml {
   </section>`;
 }
 
+/**
+ * A file's known digests. Container layers are stored with sha256 only (their content
+ * digest); the others are computed when a format serves them, so they may be unknown here.
+ */
+function digestRows(blob: {
+  hashSha256: string;
+  hashSha512: string | null;
+  hashSha1: string | null;
+  hashMd5: string | null;
+}) {
+  const known: [string, string | null][] = [
+    ['sha256', blob.hashSha256],
+    ['sha512', blob.hashSha512],
+    ['sha1', blob.hashSha1],
+    ['md5', blob.hashMd5],
+  ];
+  return known
+    .filter(([, value]) => value)
+    .map(
+      ([name, value]) =>
+        html`<dt>${name}</dt>
+          <dd><code>${value}</code></dd>`,
+    );
+}
+
 export function packagePage(viewer: Viewer, page: PackagePage, snippets: Snippet[]): string {
   const { owner, package: pkg, selected } = page;
   const version = selected.version;
@@ -34,16 +59,7 @@ export function packagePage(viewer: Viewer, page: PackagePage, snippets: Snippet
         <td>
           <details>
             <summary>sha256 <code class="digest">${blob.hashSha256.slice(0, 12)}…</code></summary>
-            <dl class="digest">
-              <dt>sha256</dt>
-              <dd><code>${blob.hashSha256}</code></dd>
-              <dt>sha512</dt>
-              <dd><code>${blob.hashSha512}</code></dd>
-              <dt>sha1</dt>
-              <dd><code>${blob.hashSha1}</code></dd>
-              <dt>md5</dt>
-              <dd><code>${blob.hashMd5}</code></dd>
-            </dl>
+            <dl class="digest">${digestRows(blob)}</dl>
           </details>
         </td>
       </tr>`,
