@@ -8,6 +8,7 @@ import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { RpmModule } from '@wharf/registry-rpm';
+import { ArchModule } from '@wharf/registry-arch';
 import { CondaModule } from '@wharf/registry-conda';
 import { DebianModule } from '@wharf/registry-debian';
 import { CranModule } from '@wharf/registry-cran';
@@ -47,6 +48,7 @@ export const REGISTRY_MODULES: Type[] = [
   AltModule,
   DebianModule,
   RpmModule,
+  ArchModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */
