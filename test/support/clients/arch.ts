@@ -186,7 +186,8 @@ export class PacmanSandbox {
   ) {
     this.root = path.join(dir, 'root');
     this.gpgDir = path.join(dir, 'gnupg');
-    for (const d of ['root', 'db', 'cache', 'gnupg', 'hooks']) mkdirSync(path.join(dir, d));
+    for (const d of ['root', 'db', 'cache', 'gnupg', 'hooks'])
+      mkdirSync(path.join(dir, d), { recursive: true });
     chmodSync(this.gpgDir, 0o700);
     this.conf = path.join(dir, 'pacman.conf');
     writeFileSync(
@@ -236,14 +237,18 @@ export class PacmanSandbox {
   async trust(armoredKey: string, fingerprint: string): Promise<void> {
     const keyFile = path.join(this.dir, 'repository.key');
     writeFileSync(keyFile, armoredKey);
-    const key = (...args: string[]) =>
-      this.exec('pacman-key', ['--config', this.conf, '--gpgdir', this.gpgDir, ...args]);
-    await key('--init');
-    await key('--add', keyFile);
-    await key('--lsign-key', fingerprint);
+    await this.pacmanKey('--init');
+    await this.pacmanKey('--add', keyFile);
+    await this.pacmanKey('--lsign-key', fingerprint);
   }
 
+  pacmanKey(...args: string[]): Promise<string> {
+    return this.exec('pacman-key', ['--config', this.conf, '--gpgdir', this.gpgDir, ...args]);
+  }
+
+  /** pacman with this sandbox's config; sync operations without questions or progress bars. */
   pacman(...args: string[]): Promise<string> {
-    return this.exec('pacman', ['--config', this.conf, '--noconfirm', '--noprogressbar', ...args]);
+    const sync = args[0]?.startsWith('-S') ? ['--noconfirm', '--noprogressbar'] : [];
+    return this.exec('pacman', ['--config', this.conf, ...sync, ...args]);
   }
 }
