@@ -18,7 +18,7 @@ import {
   UserEntity,
   walkTar,
 } from '@wharf/packages-core';
-import { ArchIndexService, DatabaseKind } from './arch-index.service';
+import { ArchIndexService } from './arch-index.service';
 import {
   ANY_ARCH,
   ARCH_ARCHITECTURE,
