@@ -142,8 +142,8 @@ describeEachBackend('arch registry', (backend) => {
         expect(db.get('wharf-any-0.5-1/desc')).toContain('%ARCH%\nany\n\n');
         // Any name pacman asks for, and the .tar.gz forms, are the same database.
         // Forgejo's documented section name is `[{owner}.{group}.{domain}]`.
-      await get(`${base}/core/x86_64/alice.core.localhost.db`).expect(200);
-      const other = await get(`${base}/core/x86_64/whatever.db.tar.gz`);
+        await get(`${base}/core/x86_64/alice.core.localhost.db`).expect(200);
+        const other = await get(`${base}/core/x86_64/whatever.db.tar.gz`);
         const first = await get(`${base}/core/x86_64/core.db`);
         expect(sha256(other.body as Buffer)).toBe(sha256(first.body as Buffer));
         expect(first.headers['x-content-type-options']).toBe('nosniff');
