@@ -62,3 +62,4 @@ export * from './archives/ar-reader';
 export * from './archives/xz-join';
 export * from './documents/document-shards';
 export * from './documents/lru-by-bytes';
+export * from './documents/shard-snapshots';

@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
   DocumentCache,
-  documentShardOf,
-  LruByBytes,
   PackageQueryService,
   PackageType,
+  ShardSnapshots,
   VersionDescriptor,
 } from '@wharf/packages-core';
 import { packageEntries, TAR_END } from './arch.documents';
@@ -171,54 +170,23 @@ function partOf(shard: Shard, repository: string, arch: string): Part {
 
 @Injectable()
 export class ArchIndexService {
-  private readonly snapshots = new LruByBytes<ArchSnapshot>(SNAPSHOT_BYTES);
-  // One build per owner and stamp at a time: concurrent requests share it.
-  private readonly building = new Map<string, Promise<ArchSnapshot>>();
+  private readonly snapshots: ShardSnapshots<Shard, ArchSnapshot>;
 
-  constructor(
-    private readonly documents: DocumentCache,
-    private readonly query: PackageQueryService,
-  ) {}
-
-  /** The owner's databases as the database has them now (one query when nothing changed). */
-  async snapshot(ownerId: number): Promise<ArchSnapshot> {
-    const { generations, updatedUnix } = await this.documents.shardGenerations(ownerId, TYPE);
-    const stamp = generations.join(',');
-    const cached = this.snapshots.get(String(ownerId));
-    if (cached?.stamp === stamp) return cached;
-    const id = `${ownerId}#${stamp}`;
-    let pending = this.building.get(id);
-    if (!pending) {
-      pending = this.build(ownerId, generations, updatedUnix, cached).finally(() =>
-        this.building.delete(id),
-      );
-      this.building.set(id, pending);
-    }
-    return pending;
+  constructor(documents: DocumentCache, query: PackageQueryService) {
+    this.snapshots = new ShardSnapshots(documents, query, {
+      type: TYPE,
+      maxBytes: SNAPSHOT_BYTES,
+      buildShard,
+      emptyShard,
+      snapshot: (stamp, updatedUnix, shards) => new ArchSnapshot(stamp, updatedUnix, shards),
+      // Gzip'd parts and joined files come on top of the entries' bytes.
+      weigh: (snapshot) => 2 * snapshot.bytes,
+    });
   }
 
-  private async build(
-    ownerId: number,
-    generations: number[],
-    updatedUnix: number,
-    previous: ArchSnapshot | undefined,
-  ): Promise<ArchSnapshot> {
-    const shards: Shard[] = generations.map((g, i) =>
-      g !== 0 && previous?.shards[i].generation === g ? previous.shards[i] : emptyShard(),
-    );
-    // Read after the generations: a write committed meanwhile is in the entries, and the
-    // next read, seeing its generation, rebuilds them again rather than trusting them.
-    const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
-    if (stale.length) {
-      const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
-      const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
-      for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
-    }
-    const snapshot = new ArchSnapshot(generations.join(','), updatedUnix, shards);
-    // Gzip'd parts and joined files come on top of the entries' bytes.
-    this.snapshots.set(String(ownerId), snapshot, 2 * snapshot.bytes);
-    return snapshot;
+  /** The owner's databases as the database has them now (one query when nothing changed). */
+  snapshot(ownerId: number): Promise<ArchSnapshot> {
+    return this.snapshots.get(ownerId);
   }
 }
 
