@@ -87,6 +87,8 @@ export interface ArchDatabase {
 export class ArchSnapshot {
   private readonly joined = new Map<string, ArchDatabase | null>();
   private readonly derived = new Map<string, unknown>();
+  /** The architectures each repository has packages of, found on first use. */
+  private readonly architectures = new Map<string, Set<string>>();
 
   constructor(
     readonly stamp: string,
@@ -104,7 +106,10 @@ export class ArchSnapshot {
    * joined databases stays bounded by what is stored); undefined when that is empty too.
    */
   database(repository: string, arch: string, kind: DatabaseKind): ArchDatabase | undefined {
-    const listedArch = this.hasOwnPackages(repository, arch) ? arch : ANY_ARCH;
+    const archs = this.architecturesOf(repository);
+    // Nothing is kept for a repository without packages: asking for names costs no memory.
+    if (!archs) return undefined;
+    const listedArch = archs.has(arch) ? arch : ANY_ARCH;
     const key = `${repository}\0${listedArch}\0${kind}`;
     let done = this.joined.get(key);
     if (done === undefined) {
@@ -122,11 +127,18 @@ export class ArchSnapshot {
     return done ?? undefined;
   }
 
-  private hasOwnPackages(repository: string, arch: string): boolean {
-    if (arch === ANY_ARCH) return true;
-    return this.shards.some((s) =>
-      (s.repositories.get(repository) ?? []).some((e) => e.architecture === arch),
-    );
+  /** The architectures a repository has packages of (`any` included); undefined for none. */
+  private architecturesOf(repository: string): Set<string> | undefined {
+    let archs = this.architectures.get(repository);
+    if (!archs) {
+      const found = this.shards.flatMap((s) =>
+        (s.repositories.get(repository) ?? []).map((e) => e.architecture),
+      );
+      if (found.length === 0) return undefined;
+      archs = new Set([...found, ANY_ARCH]);
+      this.architectures.set(repository, archs);
+    }
+    return archs;
   }
 
   /** A document derived from this snapshot (a signature), made once; a promise is kept as it is. */
