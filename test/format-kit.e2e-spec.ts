@@ -15,6 +15,7 @@ import { conanTgz } from './support/clients/conan';
 import { challengeFor, registryToken, sha256 } from './support/clients/container';
 import { descriptionText, rPackageArchive } from './support/clients/cran';
 import { arMember, controlText, handMadeDeb } from './support/clients/debian';
+import { buildApk } from './support/clients/alpine';
 import { npmTarball, publishDocument } from './support/clients/npm';
 import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
@@ -767,6 +768,49 @@ const alt: FormatProfile = {
   etag: coreEtag,
 };
 
+const alpineUpload = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'alpine')}/v3.20/main`, body);
+
+const alpine: FormatProfile = {
+  name: 'alpine',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_ALPINE',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const { bytes } = await buildApk({ name: `kit-${n}`, version: '1.0-r0', arch: 'x86_64' });
+    const file = `kit-${n}-1.0-r0.apk`;
+    return {
+      upload: alpineUpload(owner, bytes),
+      download: `${pkgs(owner, 'alpine')}/v3.20/main/x86_64/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A control segment whose .PKGINFO has no pkgname.
+  async invalidUpload(owner, n) {
+    return alpineUpload(
+      owner,
+      (
+        await buildApk({
+          name: 'kit',
+          version: `9.0.${n}-r0`,
+          arch: 'x86_64',
+          pkginfo: 'pkgver = 1\n',
+        })
+      ).bytes,
+    );
+  },
+  async oversizedUpload(owner, n, limit) {
+    const { bytes } = await buildApk({
+      name: 'kit',
+      version: `9.1.${n}-r0`,
+      arch: 'x86_64',
+      files: { big: filler(limit) },
+    });
+    return alpineUpload(owner, bytes);
+  },
+  etag: coreEtag,
+};
+
 // Arch: gzip'd package tars made here (the kit publishes dozens; test/arch.e2e-spec.ts and
 // test/arch-client.e2e-spec.ts use makepkg's).
 const archPackage = (version: string, extra: Buffer | string = 'kit\n') =>
@@ -825,6 +869,7 @@ for (const profile of [
   swift,
   pub,
   alt,
+  alpine,
   arch,
   // rpmbuild makes its artifacts; without it (outside CI) the rpm suite says so in its own spec.
   ...(hasRpmbuild() || process.env.CI === 'true' ? [rpm] : []),

@@ -273,6 +273,29 @@ const RPM_PACKAGE: Buffer | undefined = hasRpmbuild()
   ? rpmBytes(scratch('hostile-rpm'), { name: 'pkg', version: '0.1' })
   : undefined;
 
+// ---- alpine -------------------------------------------------------------------------------
+
+/** The control segment's .PKGINFO of the alpine upload probes. */
+const ALPINE_PKGINFO: ArchiveEntry = {
+  name: '.PKGINFO',
+  body: 'pkgname = pkg\npkgver = 1.0-r0\narch = x86_64\n',
+};
+/** An apk: a control segment (here the hostile archive's gzip member) and a data segment. */
+const alpineApk = async (control: Promise<Buffer>): Promise<Buffer> =>
+  Buffer.concat([await control, await tgzOf([{ name: 'usr/share/pkg/README', body: 'pkg\n' }])]);
+const alpinePut = async (repo: string, control: Promise<Buffer>): Promise<KitRequest> => ({
+  method: 'PUT',
+  path: `${pkgs('alpine')}/${repo}`,
+  body: await alpineApk(control),
+  headers: {},
+});
+const alpineFile = (v: string, method = 'GET'): Probe[] => [
+  at('branch', `${pkgs('alpine')}/${enc(v)}/main/x86_64/pkg-1.0-r0.apk`, { method }, true),
+  at('repository', `${pkgs('alpine')}/v3.20/${enc(v)}/x86_64/pkg-1.0-r0.apk`, { method }, true),
+  at('architecture', `${pkgs('alpine')}/v3.20/main/${enc(v)}/pkg-1.0-r0.apk`, { method }, true),
+  at('file name', `${pkgs('alpine')}/v3.20/main/x86_64/${enc(v)}`, { method }, true),
+];
+
 // ---- arch ---------------------------------------------------------------------------------
 
 const ARCH_PKGINFO: ArchiveEntry = {
@@ -918,6 +941,35 @@ const ROUTES: Record<string, RouteCase> = {
       }),
       at('package arch', `${pkgs('rpm')}/el9/package/pkg/1.0-1/${enc(v)}`, { method: 'DELETE' }),
     ],
+  },
+
+  // alpine: the branch, repository, architecture and file name of every path; the upload's
+  // names come from its .PKGINFO (alpine.metadata spec runs HOSTILE_NAMES there), and its
+  // control segment is the archive the hostile tars replace.
+  'GET /api/packages/:owner/alpine/key': { noNames: "the owner's public key" },
+  'PUT /api/packages/:owner/alpine/:branch/:repository': {
+    names: (v) => [
+      {
+        position: 'branch',
+        fileName: true,
+        request: alpinePut(`${enc(v)}/main`, tgzOf([ALPINE_PKGINFO])),
+      },
+      {
+        position: 'repository',
+        fileName: true,
+        request: alpinePut(`v3.20/${enc(v)}`, tgzOf([ALPINE_PKGINFO])),
+      },
+    ],
+    archives: [{ kind: 'tar', upload: (a) => alpinePut('v3.20/main', a.build(ALPINE_PKGINFO)) }],
+  },
+  'GET /api/packages/:owner/alpine/:branch/:repository/:arch/:file': {
+    names: (v) => [
+      ...alpineFile(v),
+      at('index architecture', `${pkgs('alpine')}/v3.20/main/${enc(v)}/APKINDEX.tar.gz`, {}, true),
+    ],
+  },
+  'DELETE /api/packages/:owner/alpine/:branch/:repository/:arch/:file': {
+    names: (v) => alpineFile(v, 'DELETE'),
   },
 
   // arch: the repository in every route, the architecture and file name of downloads, the
@@ -1601,6 +1653,12 @@ describeEachBackend('hostile corpus', (backend) => {
     expect(await ok({ method: 'GET', path: `${pkgs('alt')}/alt.repo/noarch/base/release` })).toBe(
       200,
     );
+    const alpineIndex = `${pkgs('alpine')}/v3.20/main/x86_64/APKINDEX.tar.gz`;
+    expect(await ok(await alpinePut('v3.20/main', tgzOf([ALPINE_PKGINFO])))).toBe(201);
+    expect(await ok({ method: 'GET', path: alpineIndex })).toBe(200);
+    expect(
+      await ok({ method: 'GET', path: `${pkgs('alpine')}/v3.20/main/x86_64/pkg-1.0-r0.apk` }),
+    ).toBe(200);
     const layer = Buffer.from('layer');
     const blobs = `/v2/${OWNER}/app/blobs`;
     expect(

@@ -9,6 +9,7 @@ import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { RpmModule } from '@wharf/registry-rpm';
 import { ArchModule } from '@wharf/registry-arch';
+import { AlpineModule } from '@wharf/registry-alpine';
 import { CondaModule } from '@wharf/registry-conda';
 import { DebianModule } from '@wharf/registry-debian';
 import { CranModule } from '@wharf/registry-cran';
@@ -49,6 +50,7 @@ export const REGISTRY_MODULES: Type[] = [
   DebianModule,
   RpmModule,
   ArchModule,
+  AlpineModule,
 ];
 
 /** The composition root: core, identity, the management API and the formats. */

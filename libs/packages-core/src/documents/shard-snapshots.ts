@@ -5,57 +5,66 @@ import { documentShardOf } from './document-shards';
 import { LruByBytes } from './lru-by-bytes';
 
 /*
- * The bookkeeping every index built from document shards repeats (rpm's repodata, apt's
- * Packages, pacman's databases): read the owner's 64 shard generations in one query, serve
- * the cached snapshot while they are unchanged, otherwise rebuild only the shards whose
- * generation moved (one batched read of their packages) and keep the others, with one
- * build per owner and generations at a time however many requests wait for it. The
- * format says what a shard holds and what a snapshot of all 64 is.
+ * The per-owner snapshots of a sharded index (document-shards.ts), for the formats whose
+ * index lists every package (apt's Packages, rpm's repodata, APKINDEX): a snapshot holds
+ * one part per shard, and a read takes the shards' generations in one query, reuses the
+ * parts whose shard did not move and rebuilds the others from the batched read model.
+ * The format says what a part is (`buildShard`) and what a snapshot over the parts is
+ * (`snapshotOf`); this class does the bookkeeping every such index repeats.
+ *
+ * The database decides what is current: a write bumps its shard inside its transaction,
+ * and a snapshot is served only while the generations it was built at are still the
+ * database's. Parts are read after the generations, so a write committed meanwhile is in
+ * them, and the next read, seeing its generation, rebuilds them rather than trusting them.
  */
 
-/** What a format keeps per shard: at least the generation it was built at and its size. */
-export interface ShardState {
-  readonly generation: number;
-  readonly bytes: number;
+/** One shard's part: at least the generation it was built at and its size in memory. */
+export interface ShardPart {
+  generation: number;
+  bytes: number;
 }
 
-/** A snapshot of one owner's shards. */
-export interface ShardSnapshot<S extends ShardState> {
+/** A snapshot over the parts: at least its stamp (the generations it was built at) and the parts. */
+export interface ShardSnapshot<P extends ShardPart> {
   readonly stamp: string;
-  readonly shards: readonly S[];
+  readonly shards: readonly P[];
 }
 
-export interface ShardSnapshotsOptions<S extends ShardState, T extends ShardSnapshot<S>> {
+export interface ShardSnapshotSpec<P extends ShardPart, S extends ShardSnapshot<P>> {
   type: PackageType;
   /** Memory for the snapshots of all owners. */
   maxBytes: number;
-  /** A shard's state from its packages' descriptors (all versions of the packages in it). */
-  buildShard(generation: number, descriptors: VersionDescriptor[]): S;
-  /** A shard never written. */
-  emptyShard(): S;
-  /** The snapshot over the 64 shards (`stamp` identifies the generations). */
-  snapshot(stamp: string, updatedUnix: number, shards: S[]): T;
-  /** What a snapshot costs in memory (its shards' bytes, and what it derives from them). */
-  weigh(snapshot: T): number;
+  /** The part of a shard never written. */
+  empty: P;
+  /** The part of one shard from its packages' descriptors. */
+  buildShard(generation: number, descriptors: VersionDescriptor[]): P;
+  /**
+   * The snapshot over all parts; `updatedUnix` is the last write's time (0 for none),
+   * `previous` the snapshot it replaces (state a new one may resume from).
+   */
+  snapshotOf(stamp: string, updatedUnix: number, shards: P[], previous: S | undefined): S;
+  /** What the snapshot costs in memory, documents derived from it included. */
+  bytesOf(snapshot: S): number;
 }
 
-export class ShardSnapshots<S extends ShardState, T extends ShardSnapshot<S>> {
-  private readonly snapshots: LruByBytes<T>;
-  private readonly building = new Map<string, Promise<T>>();
+export class ShardSnapshots<P extends ShardPart, S extends ShardSnapshot<P>> {
+  private readonly snapshots: LruByBytes<S>;
+  // One build per owner and stamp at a time: concurrent requests share it.
+  private readonly building = new Map<string, Promise<S>>();
 
   constructor(
     private readonly documents: DocumentCache,
     private readonly query: PackageQueryService,
-    private readonly options: ShardSnapshotsOptions<S, T>,
+    private readonly spec: ShardSnapshotSpec<P, S>,
   ) {
-    this.snapshots = new LruByBytes<T>(options.maxBytes);
+    this.snapshots = new LruByBytes<S>(spec.maxBytes);
   }
 
   /** The owner's snapshot as the database has it now (one query when nothing changed). */
-  async get(ownerId: number): Promise<T> {
+  async snapshot(ownerId: number): Promise<S> {
     const { generations, updatedUnix } = await this.documents.shardGenerations(
       ownerId,
-      this.options.type,
+      this.spec.type,
     );
     const stamp = generations.join(',');
     const cached = this.snapshots.get(String(ownerId));
@@ -75,27 +84,21 @@ export class ShardSnapshots<S extends ShardState, T extends ShardSnapshot<S>> {
     ownerId: number,
     generations: number[],
     updatedUnix: number,
-    previous: T | undefined,
-  ): Promise<T> {
-    const { emptyShard, buildShard } = this.options;
-    const shards: S[] = generations.map((g, i) =>
-      g !== 0 && previous?.shards[i].generation === g ? previous.shards[i] : emptyShard(),
+    previous: S | undefined,
+  ): Promise<S> {
+    const { empty, type } = this.spec;
+    const shards: P[] = generations.map((g, i) =>
+      g !== 0 && previous?.shards[i].generation === g ? previous.shards[i] : empty,
     );
-    // Read after the generations: a write committed meanwhile is in the shards, and the
-    // next read, seeing its generation, rebuilds them again rather than trusting them.
     const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
     if (stale.length) {
-      const descriptors = await this.query.loadDescriptors({
-        ownerId,
-        type: this.options.type,
-        shards: stale,
-      });
+      const descriptors = await this.query.loadDescriptors({ ownerId, type, shards: stale });
       const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
       for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
-      for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
+      for (const [i, list] of byShard) shards[i] = this.spec.buildShard(generations[i], list);
     }
-    const snapshot = this.options.snapshot(generations.join(','), updatedUnix, shards);
-    this.snapshots.set(String(ownerId), snapshot, this.options.weigh(snapshot));
+    const snapshot = this.spec.snapshotOf(generations.join(','), updatedUnix, shards, previous);
+    this.snapshots.set(String(ownerId), snapshot, this.spec.bytesOf(snapshot));
     return snapshot;
   }
 }

@@ -152,13 +152,17 @@ export class ArchSnapshot {
   }
 }
 
+const NO_PART: Part = { count: 0, db: Buffer.alloc(0), files: Buffer.alloc(0) };
+
 /** A shard's gzip'd part for one repository and architecture: the newest of each package. */
 function partOf(shard: Shard, repository: string, arch: string): Part {
+  const entries = shard.repositories.get(repository);
+  if (!entries) return NO_PART;
   const key = `${repository}\0${arch}`;
   let part = shard.parts.get(key);
   if (!part) {
     const newest = new Map<string, ShardEntry>();
-    for (const e of shard.repositories.get(repository) ?? []) {
+    for (const e of entries) {
       if (e.architecture !== arch && e.architecture !== ANY_ARCH) continue;
       const kept = newest.get(e.name);
       const order = kept ? vercmp(e.version, kept.version) : 1;
@@ -174,7 +178,7 @@ function partOf(shard: Shard, repository: string, arch: string): Part {
           db: gzipSync(Buffer.concat(list.map((e) => e.db))),
           files: gzipSync(Buffer.concat(list.map((e) => e.files))),
         }
-      : { count: 0, db: Buffer.alloc(0), files: Buffer.alloc(0) };
+      : NO_PART;
     shard.parts.set(key, part);
   }
   return part;
@@ -189,16 +193,17 @@ export class ArchIndexService {
       type: TYPE,
       maxBytes: SNAPSHOT_BYTES,
       buildShard,
-      emptyShard,
-      snapshot: (stamp, updatedUnix, shards) => new ArchSnapshot(stamp, updatedUnix, shards),
+      // Never written to: partOf keeps nothing for a shard without the repository.
+      empty: emptyShard(),
+      snapshotOf: (stamp, updatedUnix, shards) => new ArchSnapshot(stamp, updatedUnix, shards),
       // Gzip'd parts and joined files come on top of the entries' bytes.
-      weigh: (snapshot) => 2 * snapshot.bytes,
+      bytesOf: (snapshot) => 2 * snapshot.bytes,
     });
   }
 
   /** The owner's databases as the database has them now (one query when nothing changed). */
   snapshot(ownerId: number): Promise<ArchSnapshot> {
-    return this.snapshots.get(ownerId);
+    return this.snapshots.snapshot(ownerId);
   }
 }
 

@@ -2,12 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { gzipSync } from 'node:zlib';
 import {
   DocumentCache,
-  documentShardOf,
   encodeXz,
   joinXzStreamPieces,
-  LruByBytes,
   PackageQueryService,
   PackageType,
+  ShardSnapshots,
   VersionDescriptor,
 } from '@wharf/packages-core';
 import { DigestCheckpoints, DigestPart, digestParts } from './debian-digests';
@@ -190,63 +189,24 @@ export class RepositorySnapshot {
 
 @Injectable()
 export class DebianIndexService {
-  private readonly snapshots = new LruByBytes<RepositorySnapshot>(SNAPSHOT_BYTES);
-  // One build per owner and stamp at a time: concurrent requests share it.
-  private readonly building = new Map<string, Promise<RepositorySnapshot>>();
+  private readonly snapshots: ShardSnapshots<Shard, RepositorySnapshot>;
 
-  constructor(
-    private readonly documents: DocumentCache,
-    private readonly query: PackageQueryService,
-  ) {}
-
-  /** The owner's repository as the database has it now (one query when nothing changed). */
-  async snapshot(ownerId: number): Promise<RepositorySnapshot> {
-    const { generations, updatedUnix } = await this.documents.shardGenerations(ownerId, TYPE);
-    const stamp = generations.join(',');
-    const cached = this.snapshots.get(String(ownerId));
-    if (cached?.stamp === stamp) return cached;
-    const id = `${ownerId}#${stamp}`;
-    let pending = this.building.get(id);
-    if (!pending) {
-      pending = this.build(ownerId, generations, updatedUnix, cached).finally(() =>
-        this.building.delete(id),
-      );
-      this.building.set(id, pending);
-    }
-    return pending;
+  constructor(documents: DocumentCache, query: PackageQueryService) {
+    this.snapshots = new ShardSnapshots(documents, query, {
+      type: TYPE,
+      maxBytes: SNAPSHOT_BYTES,
+      empty: EMPTY_SHARD,
+      buildShard,
+      snapshotOf: (stamp, updatedUnix, shards, previous) =>
+        new RepositorySnapshot(stamp, updatedUnix, shards, previous?.checkpoints),
+      // Joined files roughly double what the parts take.
+      bytesOf: (snapshot) => 2 * snapshot.bytes,
+    });
   }
 
-  private async build(
-    ownerId: number,
-    generations: number[],
-    updatedUnix: number,
-    previous: RepositorySnapshot | undefined,
-  ): Promise<RepositorySnapshot> {
-    const shards: Shard[] = generations.map((g, i) =>
-      g === 0
-        ? EMPTY_SHARD
-        : previous?.shards[i].generation === g
-          ? previous.shards[i]
-          : EMPTY_SHARD,
-    );
-    // Read after the generations: a write committed meanwhile is in the parts, and the
-    // next read, seeing its generation, rebuilds them again rather than trusting them.
-    const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
-    if (stale.length) {
-      const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
-      const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
-      for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
-    }
-    const snapshot = new RepositorySnapshot(
-      generations.join(','),
-      updatedUnix,
-      shards,
-      previous?.checkpoints,
-    );
-    // Joined files roughly double what the parts take.
-    this.snapshots.set(String(ownerId), snapshot, 2 * snapshot.bytes);
-    return snapshot;
+  /** The owner's snapshot as the database has it now (one query when nothing changed). */
+  snapshot(ownerId: number): Promise<RepositorySnapshot> {
+    return this.snapshots.snapshot(ownerId);
   }
 }
 

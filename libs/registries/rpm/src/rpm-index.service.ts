@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
   DocumentCache,
-  documentShardOf,
-  LruByBytes,
   PackageQueryService,
   PackageType,
+  ShardSnapshots,
   VersionDescriptor,
 } from '@wharf/packages-core';
 import {
@@ -143,54 +142,23 @@ function joinGroup(parts: Part[], updatedUnix: number): GroupRepodata | null {
 
 @Injectable()
 export class RpmIndexService {
-  private readonly snapshots = new LruByBytes<RepodataSnapshot>(SNAPSHOT_BYTES);
-  // One build per owner and stamp at a time: concurrent requests share it.
-  private readonly building = new Map<string, Promise<RepodataSnapshot>>();
+  private readonly snapshots: ShardSnapshots<Shard, RepodataSnapshot>;
 
-  constructor(
-    private readonly documents: DocumentCache,
-    private readonly query: PackageQueryService,
-  ) {}
-
-  /** The owner's repodata as the database has it now (one query when nothing changed). */
-  async snapshot(ownerId: number): Promise<RepodataSnapshot> {
-    const { generations, updatedUnix } = await this.documents.shardGenerations(ownerId, TYPE);
-    const stamp = generations.join(',');
-    const cached = this.snapshots.get(String(ownerId));
-    if (cached?.stamp === stamp) return cached;
-    const id = `${ownerId}#${stamp}`;
-    let pending = this.building.get(id);
-    if (!pending) {
-      pending = this.build(ownerId, generations, updatedUnix, cached).finally(() =>
-        this.building.delete(id),
-      );
-      this.building.set(id, pending);
-    }
-    return pending;
+  constructor(documents: DocumentCache, query: PackageQueryService) {
+    this.snapshots = new ShardSnapshots(documents, query, {
+      type: TYPE,
+      maxBytes: SNAPSHOT_BYTES,
+      empty: EMPTY_SHARD,
+      buildShard,
+      snapshotOf: (stamp, updatedUnix, shards) => new RepodataSnapshot(stamp, updatedUnix, shards),
+      // Joined files roughly match the parts' gzip'd bytes again.
+      bytesOf: (snapshot) => 2 * snapshot.bytes,
+    });
   }
 
-  private async build(
-    ownerId: number,
-    generations: number[],
-    updatedUnix: number,
-    previous: RepodataSnapshot | undefined,
-  ): Promise<RepodataSnapshot> {
-    const shards: Shard[] = generations.map((g, i) =>
-      g !== 0 && previous?.shards[i].generation === g ? previous.shards[i] : EMPTY_SHARD,
-    );
-    // Read after the generations: a write committed meanwhile is in the parts, and the
-    // next read, seeing its generation, rebuilds them again rather than trusting them.
-    const stale = generations.flatMap((g, i) => (g !== 0 && shards[i].generation !== g ? [i] : []));
-    if (stale.length) {
-      const descriptors = await this.query.loadDescriptors({ ownerId, type: TYPE, shards: stale });
-      const byShard = new Map<number, VersionDescriptor[]>(stale.map((i) => [i, []]));
-      for (const d of descriptors) byShard.get(documentShardOf(d.package.id))?.push(d);
-      for (const [i, list] of byShard) shards[i] = buildShard(generations[i], list);
-    }
-    const snapshot = new RepodataSnapshot(generations.join(','), updatedUnix, shards);
-    // Joined files roughly match the parts' gzip'd bytes again.
-    this.snapshots.set(String(ownerId), snapshot, 2 * snapshot.bytes);
-    return snapshot;
+  /** The owner's snapshot as the database has it now (one query when nothing changed). */
+  snapshot(ownerId: number): Promise<RepodataSnapshot> {
+    return this.snapshots.snapshot(ownerId);
   }
 }
 
