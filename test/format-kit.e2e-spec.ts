@@ -21,6 +21,7 @@ import { nupkg, nuspec } from './support/clients/nuget';
 import { gemspecYaml, gemWith } from './support/clients/rubygems';
 import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
 import { renumberRpm } from './support/clients/alt';
+import { handMadePackage, pkgInfo } from './support/clients/arch';
 import { buildRpmSet, hasRpmbuild, rpmBytes, RpmSpecOptions, scratch } from './support/clients/rpm';
 import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
 import { pubPackage } from './support/clients/pub';
@@ -810,6 +811,43 @@ const alpine: FormatProfile = {
   etag: coreEtag,
 };
 
+// Arch: gzip'd package tars made here (the kit publishes dozens; test/arch.e2e-spec.ts and
+// test/arch-client.e2e-spec.ts use makepkg's).
+const archPackage = (version: string, extra: Buffer | string = 'kit\n') =>
+  handMadePackage([
+    {
+      name: '.PKGINFO',
+      body: pkgInfo({ pkgname: 'kit', pkgver: version, arch: 'x86_64', size: '4' }),
+    },
+    { name: 'usr/share/kit/file', body: extra },
+  ]);
+const archPut = (owner: string, body: Buffer): KitRequest =>
+  put(`${pkgs(owner, 'arch')}/kit`, body);
+
+const arch: FormatProfile = {
+  name: 'arch',
+  sizeLimitEnv: 'REGISTRY_LIMIT_SIZE_ARCH',
+  challenge: BASIC,
+  async artifact(owner, n) {
+    const bytes = await archPackage(`1.0.${n}-1`);
+    const file = `kit-1.0.${n}-1-x86_64.pkg.tar.gz`;
+    return {
+      upload: archPut(owner, bytes),
+      download: `${pkgs(owner, 'arch')}/kit/x86_64/${file}`,
+      bytes,
+      filename: file,
+    };
+  },
+  // A package without .PKGINFO.
+  async invalidUpload(owner) {
+    return archPut(owner, await tgz({ 'usr/share/kit/file': 'kit\n' }));
+  },
+  async oversizedUpload(owner, n, limit) {
+    return archPut(owner, await archPackage(`9.1.${n}-1`, filler(limit)));
+  },
+  etag: coreEtag,
+};
+
 for (const profile of [
   generic,
   maven,
@@ -832,6 +870,7 @@ for (const profile of [
   pub,
   alt,
   alpine,
+  arch,
   // rpmbuild makes its artifacts; without it (outside CI) the rpm suite says so in its own spec.
   ...(hasRpmbuild() || process.env.CI === 'true' ? [rpm] : []),
 ])

@@ -12,6 +12,7 @@ import { npmTarball, publishDocument } from './support/clients/npm';
 import { hasRpmbuild, rpmBytes, scratch } from './support/clients/rpm';
 import { sourceArchive } from './support/clients/swift';
 import { handMadeDeb } from './support/clients/debian';
+import { pkgInfo } from './support/clients/arch';
 import { basicAuth, KitRequest, multipart, send, storedState } from './support/format-kit';
 import {
   ArchiveEntry,
@@ -294,6 +295,20 @@ const alpineFile = (v: string, method = 'GET'): Probe[] => [
   at('architecture', `${pkgs('alpine')}/v3.20/main/${enc(v)}/pkg-1.0-r0.apk`, { method }, true),
   at('file name', `${pkgs('alpine')}/v3.20/main/x86_64/${enc(v)}`, { method }, true),
 ];
+
+// ---- arch ---------------------------------------------------------------------------------
+
+const ARCH_PKGINFO: ArchiveEntry = {
+  name: '.PKGINFO',
+  body: pkgInfo({ pkgname: 'pkg', pkgver: '1.0-1', arch: 'x86_64' }),
+};
+const ARCH_PACKAGE = tgzOf([ARCH_PKGINFO, { name: 'usr/share/pkg/file', body: 'x' }]);
+const archPut = (path: string, body: Promise<Buffer>) => async (): Promise<KitRequest> => ({
+  method: 'PUT',
+  path: `${pkgs('arch')}${path}`,
+  body: await body,
+});
+const ARCH_FILE = 'pkg-1.0-1-x86_64.pkg.tar.gz';
 
 // ---- conda --------------------------------------------------------------------------------
 
@@ -957,6 +972,45 @@ const ROUTES: Record<string, RouteCase> = {
     names: (v) => alpineFile(v, 'DELETE'),
   },
 
+  // arch: the repository in every route, the architecture and file name of downloads, the
+  // package coordinates of deletes. An upload's names come from its .PKGINFO, one per line,
+  // where a hostile value splits into other lines: test/arch.e2e-spec.ts refuses those.
+  'GET /api/packages/:owner/arch/repository.key': { noNames: "the owner's public key" },
+  'GET /api/packages/:owner/arch/*': {
+    names: (v) => [
+      at('repository', `${pkgs('arch')}/${enc(v)}/x86_64/core.db`),
+      at('architecture', `${pkgs('arch')}/core/${enc(v)}/core.db`, {}, true),
+      at('file name', `${pkgs('arch')}/core/x86_64/${enc(v)}`, {}, true),
+    ],
+  },
+  'PUT /api/packages/:owner/arch': {
+    noNames: 'the repository without a name: the names come from .PKGINFO',
+    archives: [
+      {
+        kind: 'tar',
+        upload: (a) => archPut('', a.build(ARCH_PKGINFO))(),
+      },
+    ],
+  },
+  'PUT /api/packages/:owner/arch/*': {
+    names: (v) => [{ position: 'repository', request: archPut(`/${enc(v)}`, ARCH_PACKAGE)() }],
+    archives: [
+      {
+        kind: 'tar',
+        upload: (a) => archPut('/core', a.build(ARCH_PKGINFO))(),
+      },
+    ],
+  },
+  'DELETE /api/packages/:owner/arch/*': {
+    names: (v) =>
+      [
+        ['repository', `${enc(v)}/pkg/1.0-1/x86_64`],
+        ['package name', `core/${enc(v)}/1.0-1/x86_64`],
+        ['package version', `core/pkg/${enc(v)}/x86_64`],
+        ['architecture', `core/pkg/1.0-1/${enc(v)}`],
+      ].map(([position, rest]) => at(position, `${pkgs('arch')}/${rest}`, { method: 'DELETE' })),
+  },
+
   // Conan: every coordinate of every route; the archives a recipe or package carries.
   'GET /api/packages/:owner/conan/v1/ping': { noNames: 'the capabilities' },
   'GET /api/packages/:owner/conan/v2/ping': { noNames: 'the capabilities' },
@@ -1575,6 +1629,9 @@ describeEachBackend('hostile corpus', (backend) => {
         200,
       );
     }
+    expect(await ok(await archPut('/core', ARCH_PACKAGE)())).toBe(201);
+    expect(await ok({ method: 'GET', path: `${pkgs('arch')}/core/x86_64/${ARCH_FILE}` })).toBe(200);
+    expect(await ok({ method: 'GET', path: `${pkgs('arch')}/core/x86_64/core.db` })).toBe(200);
     const box = `${pkgs('vagrant')}/box/0.1.0/virtualbox.box`;
     expect(await ok({ method: 'PUT', path: box, body: await VAGRANT_BOX })).toBe(201);
     expect(await ok({ method: 'GET', path: box })).toBe(200);

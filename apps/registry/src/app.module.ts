@@ -8,6 +8,7 @@ import { ChefModule } from '@wharf/registry-chef';
 import { ComposerModule } from '@wharf/registry-composer';
 import { ConanModule } from '@wharf/registry-conan';
 import { RpmModule } from '@wharf/registry-rpm';
+import { ArchModule } from '@wharf/registry-arch';
 import { AlpineModule } from '@wharf/registry-alpine';
 import { CondaModule } from '@wharf/registry-conda';
 import { DebianModule } from '@wharf/registry-debian';
@@ -49,6 +50,7 @@ export const REGISTRY_MODULES: Type[] = [
   AltModule,
   DebianModule,
   RpmModule,
+  ArchModule,
   AlpineModule,
 ];
 

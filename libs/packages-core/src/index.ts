@@ -48,6 +48,7 @@ export * from './http/read-bounded';
 export * from './http/serve-document';
 export * from './http/request-body-policy';
 export * from './http/parse-json';
+export * from './http/path-segments';
 export * from './naming/name-grammar';
 export * from './ingest/upload-session.store';
 export * from './packages/package-catalog.query';
