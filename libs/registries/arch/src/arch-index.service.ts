@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
   DocumentCache,
+  known,
   PackageQueryService,
   PackageType,
   ShardSnapshots,
@@ -192,6 +193,8 @@ export class ArchIndexService {
     this.snapshots = new ShardSnapshots(documents, query, {
       type: TYPE,
       maxBytes: SNAPSHOT_BYTES,
+      // %MD5SUM% of every package: completed first for blobs stored sha256-only.
+      allDigests: true,
       buildShard,
       // Never written to: partOf keeps nothing for a shard without the repository.
       empty: emptyShard(),
@@ -219,7 +222,7 @@ function buildShard(generation: number, descriptors: VersionDescriptor[]): Shard
       const meta = JSON.parse(raw) as ArchFileMetadata;
       const entries = packageEntries({
         fileName: f.file.name,
-        md5: f.blob.hashMd5,
+        md5: known(f.blob).hashMd5,
         sha256: f.blob.hashSha256,
         signature: f.properties[SIGNATURE_PROPERTY]?.[0],
         compressedSize: f.blob.size,
