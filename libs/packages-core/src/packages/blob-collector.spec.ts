@@ -66,6 +66,51 @@ for (const backend of BACKENDS) {
       expect(await ctx.db.manager.count(PackageBlobUploadEntity)).toBe(0);
     });
 
+    it('keeps a few rounds deleting at once, and a failed storage delete leaves its round queued for the next pass', async () => {
+      const before = (await ctx.db.manager.find(PackageBlobEntity)).map((r) => r.id).sort();
+      const objectsBefore = (await objects()).sort();
+      await orphanBlobs(5 * ROUND);
+      const storage = ctx.storage;
+      const deleteMany = storage.deleteMany;
+      let calls = 0;
+      let busy = 0;
+      let mostBusy = 0;
+      storage.deleteMany = async (keys) => {
+        const call = ++calls;
+        mostBusy = Math.max(mostBusy, ++busy);
+        try {
+          await new Promise((r) => setTimeout(r, 50));
+          if (call === 2) throw new Error('storage went away');
+          return await deleteMany.call(storage, keys);
+        } finally {
+          busy--;
+        }
+      };
+      try {
+        await expect(
+          ctx.module.get(BlobCollector).collect(nowUnix() - 60, () => true, ROUND, 3),
+        ).rejects.toThrow('storage went away');
+      } finally {
+        storage.deleteMany = deleteMany;
+      }
+      expect(mostBusy).toBe(3);
+      // Rows of the failed round are gone and its objects are queued, never a row without its object.
+      const rows = await ctx.db.manager.find(PackageBlobEntity);
+      const queued = await ctx.db.manager.find(PackageBlobUploadEntity);
+      expect(queued).toHaveLength(ROUND);
+      expect(queued.every((q) => q.purpose === GC_PURPOSE)).toBe(true);
+      const keys = new Set(await objects());
+      for (const r of rows) expect(keys.has(blobKey(r.storageId))).toBe(true);
+      expect(keys.size).toBe(rows.length + ROUND);
+      // The next pass finishes the job.
+      expect((await ctx.cleanup.run()).ran).toBe(true);
+      expect((await ctx.db.manager.find(PackageBlobEntity)).map((r) => r.id).sort()).toEqual(
+        before,
+      );
+      expect(await ctx.db.manager.count(PackageBlobUploadEntity)).toBe(0);
+      expect((await objects()).sort()).toEqual(objectsBefore);
+    });
+
     it('a collection killed between the rows and the objects is finished by the next pass', async () => {
       // What a round leaves when its process dies after the commit: queue row, object, no blob row.
       const [id] = await orphanBlobs(1);
