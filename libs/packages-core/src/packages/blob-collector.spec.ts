@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { nowUnix, PackageBlobEntity, PackageBlobUploadEntity } from '../entities';
 import { blobKey, generateStorageId } from '../storage/blob-keys';
-import { BACKENDS, minioClient } from '../testing/backends';
+import { BACKENDS, minioClient, MYSQL_S3 } from '../testing/backends';
 import { describeIf } from '../testing/test-env';
 import { createCoreTestContext, CoreTestContext } from '../testing/core-test-context';
 import { BlobCollector, GC_PURPOSE } from './blob-collector';
@@ -146,3 +146,39 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+// docs/protocols/core.md §9 step 2: what a replica killed mid-upload leaves on S3 (an
+// initiated multipart upload, invisible to list()) goes with the job once it is older
+// than the upload-session TTL, and not before.
+describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'the cleanup job on S3 [mysql+s3]', () => {
+  let ctx: CoreTestContext;
+  beforeAll(async () => {
+    ctx = await createCoreTestContext(MYSQL_S3, { REGISTRY_UPLOAD_SESSION_TTL: '2s' });
+  });
+  afterAll(async () => ctx?.close());
+
+  it('aborts incomplete multipart uploads older than the upload-session TTL, and only those', async () => {
+    const settings = ctx.config.storage;
+    if (settings.kind !== 's3') throw new Error('expected the S3 backend');
+    const client = minioClient();
+    const incomplete = async () => {
+      const page = await client.listIncompleteUploadsQuery(settings.bucket, '', '', '', '');
+      return page.uploads.map((u) => u.uploadId).sort();
+    };
+    const old = await client.initiateNewMultipartUpload(
+      settings.bucket,
+      blobKey(generateStorageId()),
+      {},
+    );
+    await new Promise((r) => setTimeout(r, 3200));
+    const young = await client.initiateNewMultipartUpload(
+      settings.bucket,
+      blobKey(generateStorageId()),
+      {},
+    );
+    expect(await incomplete()).toEqual([old, young].sort());
+    const report = await ctx.cleanup.run();
+    expect(report).toMatchObject({ ran: true, abortedMultipartUploads: 1 });
+    expect(await incomplete()).toEqual([young]);
+  });
+});
