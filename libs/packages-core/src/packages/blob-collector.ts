@@ -4,6 +4,7 @@ import { Database, isForeignKeyViolation, isUniqueViolation } from '../database/
 import { PackageBlobEntity, PackageBlobUploadEntity } from '../entities';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
+import { GC_PURPOSE, queueObjects, unqueueObjects } from './gc-queue';
 import { PackageService } from './package.service';
 
 /** Blobs per round: one S3 multi-object DELETE, a bounded IN list, flat memory. */
@@ -18,8 +19,7 @@ export const GC_BATCH = 1000;
  */
 export const GC_IN_FLIGHT = 4;
 
-/** Marks an object queued for deletion in `package_blob_upload` (see {@link BlobCollector}). */
-export const GC_PURPOSE = 'gc';
+export { GC_PURPOSE };
 
 /**
  * Deletes blobs no file references, in rounds of {@link GC_BATCH} (docs/protocols/core.md §9).
@@ -121,8 +121,7 @@ export class BlobCollector {
   /** The objects of a committed round, then their queue rows. */
   private async purge(storageIds: string[]): Promise<void> {
     await this.storage.deleteMany(storageIds.map(blobKey));
-    // a transaction: on SQLite it queues behind the next round's instead of joining it
-    await this.db.transaction((em) => em.delete(PackageBlobUploadEntity, { id: In(storageIds) }));
+    await unqueueObjects(this.db, storageIds);
   }
 
   /**
@@ -150,24 +149,10 @@ export class BlobCollector {
           ),
         );
         const deleted = candidates.filter((c) => !kept.has(c.id));
-        if (deleted.length)
-          // updateEntity(false): no read-back of defaults (on SQLite it is one OR per row, past its depth limit)
-          await em
-            .createQueryBuilder()
-            .insert()
-            .into(PackageBlobUploadEntity)
-            .values(
-              deleted.map((b) => ({
-                id: b.storageId,
-                bytesReceived: 0,
-                hashState: null,
-                purpose: GC_PURPOSE,
-                createdUnix: 0,
-                updatedUnix: 0,
-              })),
-            )
-            .updateEntity(false)
-            .execute();
+        await queueObjects(
+          em,
+          deleted.map((b) => b.storageId),
+        );
         return deleted;
       });
     } catch (err) {

@@ -20,7 +20,8 @@ import { CleanupRuleService } from '../cleanup/cleanup-rule.service';
 import { JobLeaseService } from '../cleanup/job-lease.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey, uploadKey } from '../storage/blob-keys';
-import { BlobCollector, GC_PURPOSE } from './blob-collector';
+import { BlobCollector } from './blob-collector';
+import { GC_PURPOSE } from './gc-queue';
 
 export interface CleanupReport {
   /** false when another replica held the lease: this pass did nothing */
