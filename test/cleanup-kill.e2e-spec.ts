@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createConnection, RowDataPacket } from 'mysql2/promise';
 import { blobKey } from '@wharf/packages-core';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
 import { minioClient, MYSQL_S3 } from './support/backends';
-import { ADMIN, ADMIN_ENV } from './support/clients/accounts';
-import { freePortBlock } from './support/private-services';
-import { serverBuilt, ServerProcess, startServerProcess } from './support/server-process';
+import { call, useReplicas } from './support/cleanup-replicas';
+import { serverBuilt, ServerProcess } from './support/server-process';
 
 /**
  * docs/protocols/core.md §9: a replica killed (SIGKILL) in the middle of a cleanup pass
@@ -17,8 +13,6 @@ import { serverBuilt, ServerProcess, startServerProcess } from './support/server
  * blob, every blob its object, every object its blob, every version its files, and the
  * versions the rule does not select are whole.
  */
-const basic = (user: string, password: string) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const PASSWORD = 'kill-password-123';
 const OLD = 120;
 const YOUNG = 3;
@@ -26,68 +20,22 @@ const FILES = ['a.bin', 'b.bin'];
 const GIVE_UP_MS = 180_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function call(
-  server: ServerProcess,
-  method: string,
-  p: string,
-  auth: string,
-  body?: unknown,
-) {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: {
-      authorization: auth,
-      ...(body !== undefined && !(body instanceof Buffer)
-        ? { 'content-type': 'application/json' }
-        : {}),
-    },
-    body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body),
-  });
-  return { status: res.status, text: await res.text() };
-}
-
 describeIf(
   serverBuilt() && MYSQL_S3.available,
   `the built server and ${MYSQL_S3.missing}`,
   'a replica killed mid-pass (MySQL + S3)',
   () => {
-    let dataDir: string;
-    let provisioned: Awaited<ReturnType<typeof MYSQL_S3.provision>>;
-    const servers: ServerProcess[] = [];
-
-    const start = async (env: Record<string, string>) => {
-      const server = startServerProcess({ ...env, PORT: String(await freePortBlock()) });
-      servers.push(server);
-      await server.ready();
-      return server;
-    };
-
-    beforeAll(async () => {
-      dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-kill-'));
-      provisioned = await MYSQL_S3.provision(dataDir);
-    });
-    afterAll(async () => {
-      for (const s of servers) await s.stop('SIGKILL');
-      await provisioned?.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const replicas = useReplicas();
 
     it('the other replica finishes the job once the lease expires, and nothing is half-removed', async () => {
-      const env = { ...provisioned.env, ...ADMIN_ENV, REGISTRY_LOG_LEVEL: 'warn' };
-      const db = await createConnection(provisioned.env.REGISTRY_DB_URL);
+      const env: Record<string, string> = { ...replicas.env(), REGISTRY_LOG_LEVEL: 'warn' };
+      const db = await createConnection(env.REGISTRY_DB_URL);
       const count = async (sql: string) =>
         Number(((await db.query<RowDataPacket[]>(sql))[0][0] as { n: number }).n);
       try {
         // Seed with the job off: OLD versions aged past the rule, YOUNG ones not.
-        const seeder = await start({ ...env, REGISTRY_CLEANUP_INTERVAL: '0' });
-        const admin = basic(ADMIN.username, ADMIN.password);
-        const created = await call(seeder, 'POST', '/api/v1/admin/users', admin, {
-          username: 'alice',
-          email: 'alice@example.com',
-          password: PASSWORD,
-        });
-        expect(created.status).toBe(201);
-        const alice = basic('alice', PASSWORD);
+        const seeder = await replicas.start({ ...env, REGISTRY_CLEANUP_INTERVAL: '0' });
+        const alice = await replicas.createUser(seeder, 'alice', PASSWORD);
         const publish = async (versions: string[]) => {
           let next = 0;
           await Promise.all(
@@ -128,7 +76,7 @@ describeIf(
           REGISTRY_CLEANUP_LEASE: '4s',
           REGISTRY_CLEANUP_OLDER_THAN: '0s',
         };
-        const [a, b] = await Promise.all([start(jobEnv), start(jobEnv)]);
+        const [a, b] = await Promise.all([replicas.start(jobEnv), replicas.start(jobEnv)]);
         const oldLeft = () =>
           count(`SELECT COUNT(*) AS n FROM package_version WHERE lower_version LIKE 'old-%'`);
 
@@ -198,7 +146,7 @@ describeIf(
         // Every blob row has its object and every object its row (none orphaned by the kill).
         const objects: string[] = [];
         for await (const item of minioClient().listObjectsV2(
-          provisioned.env.REGISTRY_S3_BUCKET,
+          env.REGISTRY_S3_BUCKET,
           'blobs/',
           true,
         ))

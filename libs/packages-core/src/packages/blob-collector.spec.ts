@@ -6,6 +6,7 @@ import { BACKENDS, minioClient, MYSQL_S3 } from '../testing/backends';
 import { describeIf } from '../testing/test-env';
 import { createCoreTestContext, CoreTestContext } from '../testing/core-test-context';
 import { BlobCollector, GC_PURPOSE } from './blob-collector';
+import { queueObjects } from './gc-queue';
 import { PackageType } from './package-type';
 
 // docs/protocols/core.md §9 step 5: unreferenced blobs in rounds, through a queue row.
@@ -72,15 +73,20 @@ for (const backend of BACKENDS) {
       await orphanBlobs(5 * ROUND);
       const storage = ctx.storage;
       const deleteMany = storage.deleteMany;
+      // Deletes are held until three run at once (or 10 s pass), then open; the fourth fails.
       let calls = 0;
       let busy = 0;
       let mostBusy = 0;
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      const gateTimer = setTimeout(open, 10_000);
       storage.deleteMany = async (keys) => {
         const call = ++calls;
         mostBusy = Math.max(mostBusy, ++busy);
+        if (busy === 3) open();
         try {
-          await new Promise((r) => setTimeout(r, 50));
-          if (call === 2) throw new Error('storage went away');
+          await gate;
+          if (call === 4) throw new Error('storage went away');
           return await deleteMany.call(storage, keys);
         } finally {
           busy--;
@@ -92,6 +98,7 @@ for (const backend of BACKENDS) {
         ).rejects.toThrow('storage went away');
       } finally {
         storage.deleteMany = deleteMany;
+        clearTimeout(gateTimer);
       }
       expect(mostBusy).toBe(3);
       // Rows of the failed round are gone and its objects are queued, never a row without its object.
@@ -142,14 +149,9 @@ for (const backend of BACKENDS) {
     it('a collection killed between the rows and the objects is finished by the next pass', async () => {
       // What a round leaves when its process dies after the commit: queue row, object, no blob row.
       const [id] = await orphanBlobs(1);
-      await ctx.db.manager.delete(PackageBlobEntity, { storageId: id });
-      await ctx.db.manager.insert(PackageBlobUploadEntity, {
-        id,
-        bytesReceived: 0,
-        hashState: null,
-        purpose: GC_PURPOSE,
-        createdUnix: 0,
-        updatedUnix: 0,
+      await ctx.db.transaction(async (em) => {
+        await em.delete(PackageBlobEntity, { storageId: id });
+        await queueObjects(em, [id]);
       });
       const report = await ctx.cleanup.run();
       expect(report.ran).toBe(true);
