@@ -1,43 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { describeIf } from '@wharf/packages-core/testing/test-env';
 import { MYSQL_S3 } from './support/backends';
-import { ADMIN, ADMIN_ENV } from './support/clients/accounts';
-import { freePortBlock } from './support/private-services';
-import { serverBuilt, ServerProcess, startServerProcess } from './support/server-process';
+import { call, useReplicas } from './support/cleanup-replicas';
+import { serverBuilt, ServerProcess } from './support/server-process';
 
 /**
  * docs/protocols/core.md §9: two replicas run the cleanup job on the same schedule; the
  * lease in the database lets exactly one do the work. Evidence: the log lines each
  * process writes for the versions its rule runs removed.
  */
-const basic = (user: string, password: string) =>
-  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const PASSWORD = 'lease-password-123';
 const VERSIONS = 30;
 const GIVE_UP_MS = 90_000;
-
-async function call(
-  server: ServerProcess,
-  method: string,
-  p: string,
-  auth: string,
-  body?: unknown,
-) {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: {
-      authorization: auth,
-      ...(body !== undefined && !(body instanceof Buffer)
-        ? { 'content-type': 'application/json' }
-        : {}),
-    },
-    body: body === undefined ? undefined : body instanceof Buffer ? body : JSON.stringify(body),
-  });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
 
 /** Versions the process's cleanup rule runs removed, summed over its log lines. */
 function removedBy(server: ServerProcess): number {
@@ -52,39 +26,13 @@ describeIf(
   `the built server and ${MYSQL_S3.missing}`,
   'the cleanup lease on two replicas (MySQL + S3)',
   () => {
-    let dataDir: string;
-    let provisioned: Awaited<ReturnType<typeof MYSQL_S3.provision>>;
-    const servers: ServerProcess[] = [];
-
-    const start = async (env: Record<string, string>) => {
-      const server = startServerProcess({ ...env, PORT: String(await freePortBlock()) });
-      servers.push(server);
-      await server.ready();
-      return server;
-    };
-
-    beforeAll(async () => {
-      dataDir = mkdtempSync(path.join(os.tmpdir(), 'wharf-lease-'));
-      provisioned = await MYSQL_S3.provision(dataDir);
-    });
-    afterAll(async () => {
-      for (const s of servers) await s.stop();
-      await provisioned?.dispose();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
+    const replicas = useReplicas();
 
     it('two processes running the job at once: exactly one removes what the rule selects', async () => {
-      const env = { ...provisioned.env, ...ADMIN_ENV, REGISTRY_LOG_LEVEL: 'warn' };
+      const env: Record<string, string> = { ...replicas.env(), REGISTRY_LOG_LEVEL: 'warn' };
       // Seed with the job off, then age the versions in the database.
-      const seeder = await start({ ...env, REGISTRY_CLEANUP_INTERVAL: '0' });
-      const admin = basic(ADMIN.username, ADMIN.password);
-      const created = await call(seeder, 'POST', '/api/v1/admin/users', admin, {
-        username: 'alice',
-        email: 'alice@example.com',
-        password: PASSWORD,
-      });
-      expect(created.status).toBe(201);
-      const alice = basic('alice', PASSWORD);
+      const seeder = await replicas.start({ ...env, REGISTRY_CLEANUP_INTERVAL: '0' });
+      const alice = await replicas.createUser(seeder, 'alice', PASSWORD);
       for (let i = 1; i <= VERSIONS; i++) {
         const put = await call(
           seeder,
@@ -95,7 +43,7 @@ describeIf(
         );
         expect(put.status).toBe(201);
       }
-      const db = await createConnection(provisioned.env.REGISTRY_DB_URL);
+      const db = await createConnection(env.REGISTRY_DB_URL);
       await db.query('UPDATE package_version SET created_unix = created_unix - 3 * 86400');
       await db.end();
       const rule = await call(seeder, 'POST', '/api/v1/packages/alice/-/cleanup-rules', alice, {
@@ -108,7 +56,7 @@ describeIf(
 
       // Both replicas fire every second, from the same moment on.
       const jobEnv = { ...env, REGISTRY_LOG_LEVEL: 'info', REGISTRY_CLEANUP_INTERVAL: '1' };
-      const [a, b] = await Promise.all([start(jobEnv), start(jobEnv)]);
+      const [a, b] = await Promise.all([replicas.start(jobEnv), replicas.start(jobEnv)]);
       const deadline = Date.now() + GIVE_UP_MS;
       for (;;) {
         const list = await call(a, 'GET', '/api/v1/packages/alice', alice);

@@ -5,7 +5,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { LessThan } from 'typeorm';
+import { LessThan, Not } from 'typeorm';
 import { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
 import {
@@ -21,6 +21,7 @@ import { JobLeaseService } from '../cleanup/job-lease.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey, uploadKey } from '../storage/blob-keys';
 import { BlobCollector } from './blob-collector';
+import { GC_PURPOSE } from './gc-queue';
 
 export interface CleanupReport {
   /** false when another replica held the lease: this pass did nothing */
@@ -168,8 +169,9 @@ export class CleanupService implements OnApplicationBootstrap, OnApplicationShut
 
   private async removeAbandonedUploads(cutoff: number): Promise<number> {
     let removed = 0;
+    // the collection's queue rows are the collection's to finish, in its rounds
     const stale = await this.db.manager.find(PackageBlobUploadEntity, {
-      where: { updatedUnix: LessThan(cutoff + 1) },
+      where: { updatedUnix: LessThan(cutoff + 1), purpose: Not(GC_PURPOSE) },
       take: BATCH,
     });
     for (const session of stale) {

@@ -22,6 +22,7 @@ import { StagedContent } from '../ingest/ingest.service';
 import { OwnerLimits, QuotaService } from '../quota/quota.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { blobKey } from '../storage/blob-keys';
+import { queueObjects, unqueueObjects } from './gc-queue';
 import { FileSpec, PackageSpec, VersionSpec } from './package-specs';
 import {
   ChangedScopes,
@@ -210,29 +211,39 @@ export class PackageService {
   /**
    * Deletes blob rows nothing references any more, then their objects. Row first: a
    * concurrent publish that still wants the blob fails its foreign key and retries
-   * with its own staged copy, so no file can point at a deleted object.
+   * with its own staged copy, so no file can point at a deleted object. The row's
+   * transaction queues the object for the collection ({@link queueObjects}), so a process
+   * killed before the object is deleted leaves it to the next pass, not behind for good.
    */
   async removeUnreferencedBlobs(blobIds: number[]): Promise<number> {
     let removed = 0;
     for (const id of new Set(blobIds)) {
       const blob = await this.db.manager.findOneBy(PackageBlobEntity, { id });
       if (!blob) continue;
+      let queued: boolean;
       try {
-        const result = await this.db.transaction((em) =>
-          em
+        const gone = await this.db.transaction(async (em) => {
+          const result = await em
             .createQueryBuilder()
             .delete()
             .from(PackageBlobEntity)
             .where('id = :id', { id })
             .andWhere(`NOT EXISTS (SELECT 1 FROM package_file f WHERE f.blob_id = :id)`)
-            .execute(),
-        );
-        if (!result.affected) continue;
+            .execute();
+          if (!result.affected) return undefined;
+          // a staging row of the same id (the upload it came from) already leads the session sweep to the object
+          if (await em.existsBy(PackageBlobUploadEntity, { id: blob.storageId })) return false;
+          await queueObjects(em, [blob.storageId]);
+          return true;
+        });
+        if (gone === undefined) continue;
+        queued = gone;
       } catch (err) {
         if (isForeignKeyViolation(err)) continue; // referenced again meanwhile
         throw err;
       }
       await this.storage.delete(blobKey(blob.storageId));
+      if (queued) await unqueueObjects(this.db, [blob.storageId]);
       removed++;
     }
     return removed;
