@@ -109,6 +109,7 @@ export async function* walkCpio(
     }
   }
   const q = new ByteQueue(counted());
+  const failed = (err: unknown) => ioError() ?? asArtifactError(err, label, compression);
   let count = 0;
   try {
     for (;;) {
@@ -121,11 +122,17 @@ export async function* walkCpio(
       const type = entryType(header.mode);
       assertSafeCpioEntry(name, type, label, options);
       let left = header.size;
+      // The caller reads an entry outside this generator's try: a truncated or corrupt
+      // payload met inside an entry is translated here too, never a raw decoder error.
       const take = async function* (): AsyncGenerator<Buffer> {
-        while (left > 0) {
-          const chunk = await q.take(left, 'cpio');
-          left -= chunk.length;
-          yield chunk;
+        try {
+          while (left > 0) {
+            const chunk = await q.take(left, 'cpio');
+            left -= chunk.length;
+            yield chunk;
+          }
+        } catch (err) {
+          throw failed(err);
         }
       };
       yield {
@@ -144,7 +151,7 @@ export async function* walkCpio(
     // Past the trailer: padding, then the end of the compressed stream.
     for await (const chunk of q.rest()) void chunk;
   } catch (err) {
-    throw ioError() ?? asArtifactError(err, label, compression);
+    throw failed(err);
   } finally {
     archive.destroy();
     input.destroy();

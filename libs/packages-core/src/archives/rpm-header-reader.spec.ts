@@ -359,4 +359,25 @@ describe('cpio reader (bsdtar archives)', () => {
     sh('bsdtar --format newc -cf full.cpio -C t sub && head -c 200 full.cpio > cut.cpio');
     expect((await failure(walk('cut.cpio'))).message).toMatch(/truncated/);
   });
+
+  it('refuses a gzip payload cut inside the entry being read, by read() and by stream()', async () => {
+    sh(
+      'head -c 300000 /dev/urandom > t/noise && bsdtar --format newc -cf - -C t noise | gzip > noise.cpio.gz',
+    );
+    const whole = readFileSync(path.join(cdir, 'noise.cpio.gz'));
+    const half = () => Readable.from([whole.subarray(0, whole.length >> 1)]);
+    const viaRead = await failure(
+      (async () => {
+        for await (const entry of walkCpio(half(), LOOSE)) await entry.read();
+      })(),
+    );
+    expect(viaRead).toBeInstanceOf(InvalidArtifactError);
+    const viaStream = await failure(
+      (async () => {
+        for await (const entry of walkCpio(half(), LOOSE))
+          for await (const chunk of entry.stream()) void chunk;
+      })(),
+    );
+    expect(viaStream).toBeInstanceOf(InvalidArtifactError);
+  });
 });

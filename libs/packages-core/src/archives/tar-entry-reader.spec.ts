@@ -240,6 +240,28 @@ describe('refusals', () => {
     }
   });
 
+  it('refuses a truncated archive that ends inside the entry being read, by read() and by stream()', async () => {
+    const drain = async (stream: Readable) => {
+      for await (const chunk of stream) void chunk;
+    };
+    for (const name of ['pkg.tar', 'pkg.tar.gz', 'pkg.tar.bz2', 'pkg.tar.xz', 'pkg.tar.zst']) {
+      const whole = readFileSync(file(name));
+      const half = () => Readable.from([whole.subarray(0, whole.length >> 1)]);
+      const viaRead = await failure(
+        (async () => {
+          for await (const entry of walkTar(half(), LOOSE)) await entry.read();
+        })(),
+      );
+      expect([name, viaRead]).toEqual([name, expect.any(InvalidArtifactError)]);
+      const viaStream = await failure(
+        (async () => {
+          for await (const entry of walkTar(half(), LOOSE)) await drain(entry.stream());
+        })(),
+      );
+      expect([name, viaStream]).toEqual([name, expect.any(InvalidArtifactError)]);
+    }
+  });
+
   it('refuses wrong magic: text given as gzip, and bytes that are no archive at all', async () => {
     const text = Readable.from([
       Buffer.from('this is not an archive at all, only text. '.repeat(20)),

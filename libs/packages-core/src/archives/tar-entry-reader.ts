@@ -1,4 +1,4 @@
-import { Readable, Transform, TransformCallback, pipeline } from 'node:stream';
+import { PassThrough, Readable, Transform, TransformCallback, pipeline } from 'node:stream';
 import * as tar from 'tar-stream';
 import {
   InvalidArtifactError,
@@ -89,6 +89,7 @@ export async function* walkTar(
   const tarBytes = decompress(input, compression, options.maxUnpacked, overBudget);
   const extract = tar.extract();
   pipeline(tarBytes, new ByteBudget(options.maxUnpacked, overBudget), extract, () => undefined);
+  const failed = (err: unknown) => ioError() ?? asArtifactError(err, label, compression);
   let count = 0;
   try {
     for await (const raw of extract) {
@@ -98,22 +99,28 @@ export async function* walkTar(
       assertSafeEntry(header, label, options.allowLinks === true);
       const content = raw as unknown as Readable;
       let taken = false;
+      // The caller reads an entry outside this generator's try: its failures (a truncated
+      // archive ends inside an entry) are translated here as well, never raw zlib errors.
       yield {
         ...header,
         read: () => {
           taken = true;
-          return readAll(content, header, options.maxEntrySize, label);
+          return readAll(content, header, options.maxEntrySize, label).catch((err: unknown) => {
+            throw failed(err);
+          });
         },
         stream: () => {
           taken = true;
-          return content;
+          const out = new PassThrough();
+          content.once('error', (err) => out.destroy(failed(err) as Error));
+          return content.pipe(out);
         },
       };
       if (!taken) content.resume();
     }
   } catch (err) {
     // An error of the archive stream itself (storage down) says nothing about the archive.
-    throw ioError() ?? asArtifactError(err, label, compression);
+    throw failed(err);
   } finally {
     archive.destroy();
     tarBytes.destroy();
