@@ -376,6 +376,35 @@ describeEachBackend('web interface', (backend) => {
     expect(again.text).toContain('disabled');
   });
 
+  it('lets admins disable an organization: its packages are kept and served to admins only', async () => {
+    const admin = new WebClient(t.url);
+    await admin.signIn(ADMIN.username, ADMIN.password);
+    await admin.get('/admin');
+    expect((await admin.post('/admin/orgs', { name: 'team-off', admin: 'bob' })).status).toBe(201);
+    const file = '/api/packages/team-off/generic/kept/1.0.0/kept.bin';
+    await request(t.url).put(file).auth('bob', PASSWORD).send(Buffer.from('kept')).expect(201);
+    await request(t.url).get(file).auth('bob', PASSWORD).expect(200);
+    const bob = new WebClient(t.url);
+    await bob.signIn('bob', PASSWORD);
+    await bob.get('/explore/packages');
+    expect(bob.csrf).not.toBe(''); // so the refusal below is the admin check, not CSRF
+    // only admins may: bob administers the organization but not the instance
+    expect((await bob.post('/admin/orgs/team-off/disable', {})).status).toBe(403);
+    expect((await admin.post('/admin/orgs/team-off/disable', {})).status).toBe(303);
+    expect((await admin.get('/admin')).text).toMatch(/team-off<\/a>[^<]*disabled/);
+    await request(t.url).get(file).auth('bob', PASSWORD).expect(404);
+    await request(t.url).get(file).expect(401);
+    await request(t.url)
+      .put('/api/packages/team-off/generic/kept/2.0.0/kept.bin')
+      .auth('bob', PASSWORD)
+      .send(Buffer.from('new'))
+      .expect(404);
+    expect((await bob.get('/team-off/-/packages/generic/kept')).status).toBe(404);
+    await request(t.url).get(file).auth(ADMIN.username, ADMIN.password).expect(200);
+    expect((await admin.post('/admin/orgs/team-off/enable', {})).status).toBe(303);
+    await request(t.url).get(file).auth('bob', PASSWORD).expect(200);
+  });
+
   it('applies the login rate limit to the form: after 10 failures even the right password waits', async () => {
     const web = new WebClient(t.url);
     await web.get('/user/login');

@@ -34,6 +34,18 @@ describe('ownerAccessLevel (docs/protocols/core.md §7)', () => {
     expect(ownerAccessLevel({ user: u, owner: u, requireSignin: false })).toBe(AccessLevel.Owner);
   });
 
+  it('serves a disabled organization to site admins only, whatever the role or visibility', () => {
+    const off = { ...org(Visibility.Public), isActive: false } as UserEntity;
+    const level = (u: UserEntity | undefined, role?: OrgRole) =>
+      ownerAccessLevel({ user: u, owner: off, role, requireSignin: false });
+    expect([
+      level(user(1, { isAdmin: true })),
+      level(user(3), OrgRole.Admin),
+      level(user(4)),
+      level(undefined),
+    ]).toEqual([AccessLevel.Owner, AccessLevel.None, AccessLevel.None, AccessLevel.None]);
+  });
+
   it('gives members their role, even on a private organization', () => {
     expect(
       ownerAccessLevel({

@@ -43,6 +43,8 @@ export function ownerVisibleTo(
 export function ownerAccessLevel({ user, owner, role, requireSignin }: AccessInput): AccessLevel {
   if (!user && requireSignin) return AccessLevel.None;
   if (user?.isAdmin) return AccessLevel.Owner;
+  // A disabled organization keeps its packages, served to instance admins only (/admin).
+  if (owner.kind === OwnerKind.Organization && owner.isActive === false) return AccessLevel.None;
   if (user && owner.kind === OwnerKind.User && user.id === owner.id) return AccessLevel.Owner;
   const viaRole =
     owner.kind === OwnerKind.Organization && role ? ROLE_LEVEL[role] : AccessLevel.None;

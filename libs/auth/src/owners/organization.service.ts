@@ -26,6 +26,8 @@ export interface OrganizationChanges {
   fullName?: string;
   email?: string;
   visibility?: Visibility;
+  /** false: disabled — its packages are kept but served to instance admins only. */
+  isActive?: boolean;
 }
 
 export interface Member {
@@ -95,6 +97,7 @@ export class OrganizationService {
     if (changes.fullName !== undefined) patch.fullName = changes.fullName;
     if (changes.email !== undefined) patch.email = changes.email;
     if (changes.visibility !== undefined) patch.visibility = changes.visibility;
+    if (changes.isActive !== undefined) patch.isActive = changes.isActive;
     await this.db.manager.update(UserEntity, { id: org.id }, patch);
     this.cache.invalidateOwner(org.id);
     return Object.assign(org, patch);

@@ -75,6 +75,17 @@ export class AdminController {
     throw new WebRedirect('/admin');
   }
 
+  // A disabled organization keeps its packages; only instance admins can read them.
+  @Post('orgs/:name/:action(disable|enable)')
+  async setOrgActive(
+    @Param('name') name: string,
+    @Param('action') action: 'disable' | 'enable',
+  ): Promise<void> {
+    const org = await this.orgs.requireOrganization(name);
+    await this.orgs.update(org, { isActive: action === 'enable' });
+    throw new WebRedirect('/admin');
+  }
+
   private visibility(name: string | null) {
     const visibility = parseVisibility(name ?? 'public');
     if (visibility === undefined) throw RegistryError.invalid(`unknown visibility ${name}`);

@@ -23,6 +23,25 @@ function visibilitySelect(id: string) {
     </select>`;
 }
 
+/** An organization, its state and the form that disables (or enables) it. */
+function orgItem(viewer: Viewer, o: UserEntity) {
+  const action = o.isActive ? 'disable' : 'enable';
+  return html`<li>
+    <a href="${pathOf(o.name)}/-/packages">${o.name}</a> (${visibilityName(o.visibility)}${
+      o.isActive ? '' : ', disabled: packages served to admins only'
+    })
+    <form class="inline" method="post" action="/admin/orgs/${encodeURIComponent(o.name)}/${action}">
+      ${csrfField(viewer.csrf)}<button
+        type="submit"
+        class="${o.isActive ? 'danger' : 'secondary'}"
+        aria-label="${action} organization ${o.name}"
+      >
+        ${action === 'disable' ? 'Disable' : 'Enable'}
+      </button>
+    </form>
+  </li>`;
+}
+
 function userRow(viewer: Viewer, u: UserEntity) {
   const action = u.isActive ? 'disable' : 'enable';
   return html`<tr>
@@ -127,7 +146,7 @@ export function adminPage(viewer: Viewer, model: AdminModel): string {
         ${
           model.orgs.length
             ? html`<ul>
-                ${model.orgs.map((o) => html`<li><a href="${pathOf(o.name)}/-/packages">${o.name}</a> (${visibilityName(o.visibility)})</li>`)}
+                ${model.orgs.map((o) => orgItem(viewer, o))}
               </ul>`
             : html`<p>No organizations yet.</p>`
         }
