@@ -85,13 +85,16 @@ describeIf(hasDnf(), 'dnf and rpmbuild (apt-get install dnf rpm)', 'dnf client',
       files: [{ path: '/usr/share/wharf-lib/lib.txt', content: 'lib 1.1\n' }],
     });
     await upload('el9/stable', next);
-    const out = await dnf.run('upgrade', 'wharf-lib');
+    // --refresh: metadata_expire=0 still counts metadata fetched this very second as
+    // fresh (dnf compares whole seconds), and this test uploads faster than that.
+    const out = await dnf.run('--refresh', 'upgrade', 'wharf-lib');
+    expect(out).toMatch(/Upgraded:\s+wharf-lib-1\.1-1\.noarch/);
     expect(out).toMatch(/Complete!/);
     expect(await dnf.rpm('-q', 'wharf-lib')).toMatch(/wharf-lib-1\.1-1\.noarch/);
 
     const unsigned = rpmBytes(dir, { name: 'wharf-unsigned', version: '1.0', noAutoDeps: true });
     await upload('el9/stable', unsigned, '?sign=false');
-    const refused = await dnf.run('install', 'wharf-unsigned').then(
+    const refused = await dnf.run('--refresh', 'install', 'wharf-unsigned').then(
       () => '',
       (err: Error) => err.message,
     );
