@@ -49,3 +49,9 @@ export function serveDocument(
   res.setHeader('Content-Length', String(Buffer.byteLength(doc.body)));
   res.end(req.method === 'HEAD' ? undefined : doc.body);
 }
+
+/** An owner's armoured OpenPGP public key as the `repository.key` download (debian, rpm, arch). */
+export function serveRepositoryKey(req: Request, res: Response, armoredKey: string): void {
+  res.setHeader('Content-Disposition', 'attachment; filename="repository.key"');
+  serveDocument(req, res, { body: armoredKey, contentType: 'application/pgp-keys' });
+}

@@ -8,6 +8,7 @@ import {
   RegistryError,
   serveDocument,
   serveFile,
+  serveRepositoryKey,
   UserEntity,
 } from '@wharf/packages-core';
 import { ArchService } from './arch.service';
@@ -32,11 +33,7 @@ export class ArchController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    res.setHeader('Content-Disposition', 'attachment; filename="repository.key"');
-    serveDocument(req, res, {
-      body: await this.arch.repositoryKey(owner),
-      contentType: 'application/pgp-keys',
-    });
+    serveRepositoryKey(req, res, await this.arch.repositoryKey(owner));
   }
 
   // docs/protocols/arch.md §2, §4: `{repository}/{arch}/{file}` as pacman fetches it: `{section}.db`, `.files`, packages, and each one's `.sig`.

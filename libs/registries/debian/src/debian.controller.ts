@@ -8,6 +8,7 @@ import {
   RegistryError,
   serveDocument,
   serveFile,
+  serveRepositoryKey,
   UserEntity,
 } from '@wharf/packages-core';
 import { PACKAGES_VARIANTS, PackagesVariant } from './debian-index.service';
@@ -45,11 +46,7 @@ export class DebianController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    res.setHeader('Content-Disposition', 'attachment; filename="repository.key"');
-    serveDocument(req, res, {
-      body: await this.debian.repositoryKey(owner),
-      contentType: 'application/pgp-keys',
-    });
+    serveRepositoryKey(req, res, await this.debian.repositoryKey(owner));
   }
 
   // docs/protocols/debian.md §4: apt's Acquire-By-Hash fetch of the Release (or any index of the distribution).

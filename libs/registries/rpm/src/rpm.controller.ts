@@ -7,6 +7,7 @@ import {
   RegistryError,
   serveDocument,
   serveFile,
+  serveRepositoryKey,
   UserEntity,
 } from '@wharf/packages-core';
 import { parseSignFlag } from './rpm.metadata';
@@ -51,11 +52,7 @@ export class RpmController {
     @Res() res: Response,
     @CurrentOwner() owner: UserEntity,
   ): Promise<void> {
-    res.setHeader('Content-Disposition', 'attachment; filename="repository.key"');
-    serveDocument(req, res, {
-      body: await this.rpm.repositoryKey(owner),
-      contentType: 'application/pgp-keys',
-    });
+    serveRepositoryKey(req, res, await this.rpm.repositoryKey(owner));
   }
 
   // docs/protocols/rpm.md §2, §4: `{group}.repo`, `{group}/repodata/{file}` as dnf fetches them, and package downloads (counted).
