@@ -128,11 +128,25 @@ is_ours() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# While a server starts, its recorded PID is our own child and may not show the
+# server's command line yet: the forked shell has not exec'd, or memcached's
+# launcher is between setsid and exec. So during start "exited" means the
+# process is gone or a zombie, not that its command line looks foreign.
+still_running() {
+  local pid state
+  pid=$(pid_of "$1")
+  [[ -n $pid ]] || return 1
+  state=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  # the state follows the command name, which is in parentheses and may hold spaces
+  state=${state##*) }
+  [[ -n $state && ${state%% *} != Z ]]
+}
+
 wait_port() {
   local port=$1 name=$2 i
   for ((i = 0; i < 200; i++)); do
     port_busy "$port" && return 0
-    is_ours "$name" || { tail -n 30 "$S3_STATE_DIR/log/$name.log" >&2 || true; die "$name exited during start"; }
+    still_running "$name" || { tail -n 30 "$S3_STATE_DIR/log/$name.log" >&2 || true; die "$name exited during start"; }
     sleep 0.1
   done
   die "$name did not listen on 127.0.0.1:$port within 20 s (log: $S3_STATE_DIR/log/$name.log)"
