@@ -31,6 +31,12 @@ export interface ContractBackend {
 export interface ContractFeatures {
   /** presignedGetUrl returns a URL (S3); otherwise it must return undefined (fs) */
   presignedUrls?: boolean;
+  /** objects can grow in place (`append`, fs); S3's cannot. Defaults to !presignedUrls. */
+  appendable?: boolean;
+}
+
+function backendAppends(features: ContractFeatures): boolean {
+  return features.appendable ?? !features.presignedUrls;
 }
 
 const MiB = 1024 * 1024;
@@ -294,6 +300,68 @@ export function describeBlobStorageContract(
         await expect(collect(storage.list('../'))).rejects.toBeInstanceOf(InvalidBlobKeyError);
         await expect(collect(storage.list('/x/'))).rejects.toBeInstanceOf(InvalidBlobKeyError);
       });
+    });
+
+    describe('append', () => {
+      if (backendAppends(features)) {
+        it('grows the object in place, cutting off what lies past the offset first', async () => {
+          const k = key('append/session');
+          expect(storage.appendable).toBe(true);
+          await expect(storage.append(k, 0, bytes('hello '))).resolves.toBe(6);
+          await expect(storage.append(k, 6, bytes('wor'))).resolves.toBe(3);
+          // a failed append left "xyz" past offset 9 (as a crash would): cut before writing
+          const failure = new Error('client went away');
+          const broken = generated(4 * MiB, { failAfter: 512 * 1024, failure });
+          await expect(storage.append(k, 9, broken.stream)).rejects.toBe(failure);
+          expect((await storage.stat(k)).size).toBe(9);
+          await expect(storage.append(k, 9, bytes('ld'))).resolves.toBe(2);
+          expect((await readAll(await storage.get(k))).toString()).toBe('hello world');
+          // an append at a shorter offset drops the tail: what the session says it has wins
+          await expect(storage.append(k, 5, bytes('!'))).resolves.toBe(1);
+          expect((await readAll(await storage.get(k))).toString()).toBe('hello!');
+          // an empty body only cuts
+          await expect(storage.append(k, 5, bytes(''))).resolves.toBe(0);
+          expect((await storage.stat(k)).size).toBe(5);
+          await storage.delete(k);
+        });
+
+        it('refuses an offset past the end, or a missing object, and keeps the bytes', async () => {
+          const k = key('append/short');
+          await storage.append(k, 0, bytes('abc'));
+          await expect(storage.append(k, 4, bytes('x'))).rejects.toBeInstanceOf(
+            RangeNotSatisfiableError,
+          );
+          expect((await readAll(await storage.get(k))).toString()).toBe('abc');
+          await expect(storage.append(key('append/none'), 3, bytes('x'))).rejects.toBeInstanceOf(
+            BlobNotFoundError,
+          );
+          await storage.delete(k);
+        });
+
+        it('appends a large body with flat memory, and its bytes are the body', async () => {
+          const k = key('append/large');
+          const first = generated(3 * MiB);
+          await storage.append(k, 0, first.stream);
+          const second = generated(9 * MiB);
+          await expect(storage.append(k, 3 * MiB, second.stream)).resolves.toBe(9 * MiB);
+          const whole = await readAll(await storage.get(k));
+          expect(whole.length).toBe(12 * MiB);
+          expect(
+            createHash('sha256')
+              .update(whole.subarray(3 * MiB))
+              .digest('hex'),
+          ).toBe(second.sha256());
+          await storage.delete(k);
+        });
+      } else {
+        it('is not offered, and append rejects without writing', async () => {
+          expect(storage.appendable).toBe(false);
+          await expect(storage.append(key('append/x'), 0, bytes('x'))).rejects.toThrow(
+            /cannot be appended/,
+          );
+          await expect(storage.stat(key('append/x'))).rejects.toBeInstanceOf(BlobNotFoundError);
+        });
+      }
     });
 
     describe('presignedGetUrl', () => {

@@ -21,6 +21,23 @@ export interface BlobStorage {
   put(key: string, body: Readable, size?: number): Promise<number>;
 
   /**
+   * True when {@link append} works (filesystem): an S3 object cannot grow, so there an
+   * upload session keeps each chunk as its own object and joins them when it closes.
+   */
+  readonly appendable: boolean;
+
+  /**
+   * Writes `body` into the object `key` from byte `offset` on: `offset` 0 creates (or
+   * empties) it; otherwise the object must already hold at least `offset` bytes, and
+   * whatever lies beyond `offset` (what a failed earlier append left) is cut off first.
+   * Resolves with the bytes written once they are durable; if `body` errors, the object
+   * is cut back to `offset` and the promise rejects with that error. Only for an upload
+   * session's staging object, which nothing reads before it is committed: unlike `put`,
+   * the object grows in place. Rejects when the driver is not {@link appendable}.
+   */
+  append(key: string, offset: number, body: Readable): Promise<number>;
+
+  /**
    * Opens the object for reading. `range` is inclusive on both ends, as in HTTP;
    * `end` is clamped to the last byte. Rejects with {@link BlobNotFoundError} when
    * there is no such key, {@link RangeNotSatisfiableError} when `start` ≥ size.

@@ -57,6 +57,52 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
+  readonly appendable = true;
+
+  /**
+   * Writes at `offset` of the file itself (no temporary file: the object is a staging
+   * object nobody reads yet), after cutting it to `offset`; fsyncs before resolving. On
+   * a body or write error the file is cut back to `offset`.
+   */
+  async append(key: string, offset: number, body: Readable): Promise<number> {
+    const path = this.pathOf(key);
+    let file: FileHandle;
+    try {
+      if (offset === 0) {
+        await mkdir(dirname(path), { recursive: true });
+        file = await open(path, 'w');
+      } else {
+        file = await open(path, 'r+');
+      }
+    } catch (err) {
+      body.resume();
+      if (offset > 0 && isMissing(err)) throw new BlobNotFoundError(key);
+      throw isFull(err) ? new StorageFullError(`${this.root}: no space left`, { cause: err }) : err;
+    }
+    try {
+      if (offset > 0) {
+        const { size } = await file.stat();
+        if (size < offset) {
+          body.resume();
+          throw new RangeNotSatisfiableError(key, size);
+        }
+        if (size > offset) await file.truncate(offset);
+      }
+      try {
+        const written = await writeAll(file, body, offset);
+        await file.sync();
+        return written;
+      } catch (err) {
+        await file.truncate(offset).catch(() => undefined);
+        throw isFull(err)
+          ? new StorageFullError(`${this.root}: no space left`, { cause: err })
+          : err;
+      }
+    } finally {
+      await file.close();
+    }
+  }
+
   /**
    * Opens the file first and checks the range against that open file's size, so a
    * concurrent overwrite or delete cannot make the stream disagree with the check.
@@ -242,20 +288,27 @@ export class FsBlobStorage implements BlobStorage {
 async function writeDurably(path: string, body: Readable): Promise<number> {
   const file = await open(path, 'wx');
   try {
-    let size = 0;
-    // one chunk at a time: the body is paused while a write is pending (backpressure)
-    for await (const chunk of body) {
-      const data: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
-      for (let offset = 0; offset < data.length;) {
-        offset += (await file.write(data, offset)).bytesWritten;
-      }
-      size += data.length;
-    }
+    const size = await writeAll(file, body, 0);
     await file.sync();
     return size;
   } finally {
     await file.close();
   }
+}
+
+/** Writes every chunk of `body` from `position` on; resolves with the bytes written. */
+async function writeAll(file: FileHandle, body: Readable, position: number): Promise<number> {
+  let size = 0;
+  // one chunk at a time: the body is paused while a write is pending (backpressure)
+  for await (const chunk of body) {
+    const data: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    for (let offset = 0; offset < data.length;) {
+      offset += (await file.write(data, offset, data.length - offset, position + size + offset))
+        .bytesWritten;
+    }
+    size += data.length;
+  }
+  return size;
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {

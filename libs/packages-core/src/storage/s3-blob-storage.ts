@@ -75,6 +75,8 @@ const NETWORK_CODES = new Set([
  */
 export class S3BlobStorage implements BlobStorage {
   readonly kind = 's3';
+  /** An S3 object cannot grow: upload sessions keep each chunk as its own object. */
+  readonly appendable = false;
   private readonly client: Client;
   private readonly bucket: string;
   private readonly partSize: number;
@@ -103,6 +105,11 @@ export class S3BlobStorage implements BlobStorage {
    * if the body or a request fails the upload is aborted, so no parts remain. `size`,
    * when known, only raises the part size for objects beyond 10000 parts.
    */
+  async append(key: string, _offset: number, body: Readable): Promise<number> {
+    body.resume();
+    throw new Error(`S3 objects cannot be appended to (${key}); check \`appendable\` first`);
+  }
+
   async put(key: string, body: Readable, size?: number): Promise<number> {
     const partSize = this.partSizeFor(size);
     const parts = readParts(body, partSize);

@@ -34,6 +34,21 @@ export class ValidatedBlobStorage implements BlobStorage {
     return written;
   }
 
+  /** See {@link BlobStorage.append}. */
+  get appendable(): boolean {
+    return this.inner.appendable;
+  }
+
+  /** See {@link BlobStorage.append}. */
+  async append(key: string, offset: number, body: Readable): Promise<number> {
+    assertValidBlobKey(key);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new RangeError(`malformed append offset ${offset}`);
+    const written = await this.inner.append(key, offset, body);
+    this.options.onBytes?.('in', written);
+    return written;
+  }
+
   /** See {@link BlobStorage.get}; a malformed range is a caller bug and throws RangeError. */
   async get(key: string, range?: ByteRange): Promise<Readable> {
     assertValidBlobKey(key);

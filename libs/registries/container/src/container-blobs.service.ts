@@ -7,7 +7,6 @@ import {
   BLOB_STORAGE,
   ContentDigests,
   BlobStorage,
-  HashingStream,
   IngestService,
   PackageBlobEntity,
   PackageCatalogQuery,
@@ -32,6 +31,7 @@ import {
   sha256Of,
 } from './container.metadata';
 import { policySubject } from './container-token.service';
+import { RunningSha256 } from './running-sha256';
 import { uploadMeter } from './upload-meter';
 
 /** An upload session's state column: the offsets of its parts, the first part's digests, and a writer's claim. */
@@ -63,6 +63,8 @@ export interface BlobLink {
  */
 @Injectable()
 export class ContainerBlobsService {
+  private readonly running = new RunningSha256();
+
   constructor(
     private readonly config: AppConfig,
     private readonly ingest: IngestService,
@@ -241,37 +243,52 @@ export class ContainerBlobsService {
     const bound = room !== undefined && (limit === undefined || room < limit) ? room : limit;
     const claimed = await this.claim(session, state);
     const offset = session.bytesReceived;
-    const key = uploadPartKey(session.id, offset);
-    // Only a first part is hashed here: later ones are hashed once, as the parts are joined.
-    const hasher = offset === 0 ? new HashingStream(bound, true) : undefined;
-    const meter = hasher ?? uploadMeter(offset, bound);
+    // Where the storage can grow an object (fs), every chunk goes onto the first part in
+    // place, so closing the session moves nothing; on S3 each chunk is its own object.
+    const inPlace = this.storage.appendable && state.parts.every((p) => p === 0);
+    const key = uploadPartKey(session.id, inPlace ? 0 : offset);
+    const hash = this.running.continueAt(session.id, offset);
+    const meter = uploadMeter(offset, bound, hash);
+    const chunk = pipeline(body, meter, () => undefined);
+    // Undoes this chunk: its own object, or the bytes it added to the first part.
+    const undo = async () => {
+      if (inPlace && offset > 0) await this.storage.append(key, offset, Readable.from([]));
+      else await this.storage.delete(key);
+    };
     let written = 0;
     try {
-      written = await this.storage.put(
-        key,
-        pipeline(body, meter, () => undefined),
-      );
+      written = inPlace
+        ? await this.storage.append(key, offset, chunk)
+        : await this.storage.put(key, chunk);
     } catch (err) {
-      await this.storage.delete(key);
+      await undo().catch(() => undefined);
       await this.sessions.compareAndSet(claimed, { bytesReceived: offset, state: session.state });
       if (err instanceof PayloadTooLargeError && bound !== limit)
         throw await this.quota.overRoom(owner.id, bound! + 1, true);
       throw err;
     }
-    const parts = written > 0 ? [...state.parts, offset] : state.parts;
-    if (written === 0) await this.storage.delete(key);
-    const first = hasher && written > 0 ? hasher.contentDigests() : undefined;
+    if (written === 0 && (!inPlace || offset === 0)) await this.storage.delete(key);
+    // in place, the first part grows; otherwise the chunk is a part of its own
+    const parts = written > 0 && !(inPlace && offset > 0) ? [...state.parts, offset] : state.parts;
+    // Digests of the first part, kept while it is the whole upload (see SessionState.first).
+    const first =
+      offset === 0 && written > 0
+        ? { size: written, sha256: hash!.copy().digest('hex') }
+        : undefined;
     const next = {
       bytesReceived: offset + written,
       state: JSON.stringify({ parts, first } satisfies SessionState),
     };
     if (!(await this.sessions.compareAndSet(claimed, next))) {
-      await this.storage.delete(key);
+      // cancelled meanwhile: its parts are being removed; take this chunk's back too
+      if (inPlace && offset > 0) await undo().catch(() => undefined);
+      else await this.storage.delete(key);
       throw new OciError(
         OciErrorCode.BlobUploadUnknown,
         'the upload session was cancelled meanwhile',
       );
     }
+    if (hash) this.running.record(session.id, next.bytesReceived, hash);
     return { ...claimed, ...next };
   }
 
@@ -303,20 +320,35 @@ export class ContainerBlobsService {
         `the uploaded content's digest is sha256:${actual}, not ${digest}`,
       );
     };
-    const whole = state.parts.length === 1 ? state.first : undefined;
+    const size = session.bytesReceived;
+    // All bytes lie in the first part (one chunk, or chunks appended in place): the
+    // session's staged object, committed where it lies.
+    const inOnePart = state.parts.length === 1;
+    if (inOnePart && this.storage.appendable)
+      // cut off whatever a chunk that died mid-write left past the session's end
+      await this.storage.append(uploadPartKey(session.id, 0), size, Readable.from([]));
+    const known =
+      (state.first?.size === size ? state.first.sha256 : undefined) ??
+      this.running.digestAt(session.id, size);
     const existing = await this.query.findBlobBySha256(sha256Of(digest));
-    if (whole || existing) {
-      const actual = whole?.sha256 ?? (await this.sha256OfParts(session.id, state.parts));
+    if (inOnePart || existing) {
+      const actual = known ?? (await this.sha256OfParts(session.id, state.parts));
       if (actual !== sha256Of(digest)) throw await wrongDigest(actual);
       if (existing) {
         await this.link(owner, creatorId, name, digest, { blobId: existing.id });
         await this.removeSession(session.id, state);
       } else {
         // The row's id is the staged blob's storage id: committing it deletes the row.
-        await this.link(owner, creatorId, name, digest, { storageId: session.id, ...whole! });
+        await this.link(owner, creatorId, name, digest, {
+          storageId: session.id,
+          size,
+          sha256: actual,
+        });
       }
+      this.running.forget(session.id);
       return;
     }
+    if (known !== undefined && known !== sha256Of(digest)) throw await wrongDigest(known);
     const joined = await this.ingest.ingestContent(
       Readable.from(this.readParts(session.id, state.parts)),
     );
@@ -326,10 +358,12 @@ export class ContainerBlobsService {
     }
     await this.link(owner, creatorId, name, digest, joined);
     await this.removeSession(session.id, state);
+    this.running.forget(session.id);
   }
 
   /** DELETE of a session: its parts and its row. */
   async cancel(session: UploadSession): Promise<void> {
+    this.running.forget(session.id);
     await this.removeSession(session.id, readState(session));
   }
 

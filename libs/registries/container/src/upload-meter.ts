@@ -1,13 +1,16 @@
+import type { Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { PayloadTooLargeError } from '@wharf/packages-core';
 
 /**
  * A pass-through that counts a chunk's bytes and fails with a 413 once the session's
- * total (`alreadyReceived` + this chunk's) would pass `limit`.
+ * total (`alreadyReceived` + this chunk's) would pass `limit`; with `hash`, every byte
+ * that passes also goes into it.
  */
 export function uploadMeter(
   alreadyReceived: number,
   limit: number | undefined,
+  hash?: Hash,
 ): Transform & { count: () => number } {
   let count = 0;
   const t = new Transform({
@@ -15,6 +18,7 @@ export function uploadMeter(
       count += chunk.length;
       if (limit !== undefined && alreadyReceived + count > limit)
         return cb(new PayloadTooLargeError(limit));
+      hash?.update(chunk);
       cb(null, chunk);
     },
   });
