@@ -53,15 +53,19 @@ export class QuotaService {
   ) {}
 
   async limitsFor(ownerId: number, em: EntityManager = this.db.manager): Promise<OwnerLimits> {
-    const owner = await em.findOne(UserEntity, { where: { id: ownerId }, select: ['id', 'name'] });
     const { count, size } = this.config.ownerLimits;
-    return {
+    const limits = {
       ownerId,
-      ownerName: owner?.name ?? String(ownerId),
+      ownerName: String(ownerId),
       ...(count !== undefined && { count }),
       ...(size !== undefined && { size }),
       groups: await this.groupsOf(ownerId, em),
     };
+    // The name only ever appears in a refusal: no query for it when nothing can refuse
+    // (every upload asks, and most owners have no limit).
+    if (!QuotaService.applies(limits)) return limits;
+    const owner = await em.findOne(UserEntity, { where: { id: ownerId }, select: ['id', 'name'] });
+    return { ...limits, ownerName: owner?.name ?? limits.ownerName };
   }
 
   /** The owner's groups with their rules; the configured default groups when mapped to none. */
@@ -125,10 +129,12 @@ export class QuotaService {
 
   /**
    * Bytes the owner may still add (undefined: no size limit applies), with the limits and
-   * usage it was computed from.
+   * usage it was computed from (zeros, not summed, when no limit applies).
    */
   async room(ownerId: number): Promise<{ bytes?: number; limits: OwnerLimits; usage: OwnerUsage }> {
     const limits = await this.limitsFor(ownerId);
+    // Usage sums every file of the owner: not worth it when no limit could refuse.
+    if (!QuotaService.applies(limits)) return { limits, usage: { bytes: 0, versions: 0 } };
     const usage = await this.usage(ownerId);
     const rooms = [
       limits.size === undefined ? undefined : Math.max(limits.size - usage.bytes, 0),

@@ -159,7 +159,9 @@ export class ContainerBlobsController {
   ): Promise<void> {
     let session = await this.blobs.getSession(owner, name, uuid);
     const digest = parseDigest(digestParam);
-    if (hasBody(req))
+    const withChunk = hasBody(req);
+    if (withChunk)
+      // appended under a claim that finish() then keeps
       session = await this.blobs.append(
         owner,
         session,
@@ -168,7 +170,7 @@ export class ContainerBlobsController {
         true,
       );
     else req.resume();
-    await this.blobs.finish(owner, principal.user.id, name, session, digest);
+    await this.blobs.finish(owner, principal.user.id, name, session, digest, withChunk);
     created(res, name, digest);
   }
 

@@ -208,8 +208,9 @@ export class ContainerBlobsService {
   /**
    * Appends one chunk (PATCH, or the body of the closing PUT). `range` (Content-Range) must
    * start where the session stands (416 otherwise); without it, a stream is accepted only
-   * as the first write, unless `final` (Forgejo's rule). The chunk is stored as its own
-   * object — S3 cannot append; a first part is hashed on the way (see SessionState.first).
+   * as the first write, unless `final` (Forgejo's rule), which also keeps the session
+   * claimed for the {@link finish} that follows. Where storage can append (fs) the chunk
+   * goes onto the first part in place; on S3 it is an object of its own.
    */
   async append(
     owner: UserEntity,
@@ -275,9 +276,11 @@ export class ContainerBlobsService {
       offset === 0 && written > 0
         ? { size: written, sha256: hash!.copy().digest('hex') }
         : undefined;
+    // The closing PUT's chunk keeps the claim: finish() goes on under it (one UPDATE fewer).
+    const claim = final ? readState(claimed).claim : undefined;
     const next = {
       bytesReceived: offset + written,
-      state: JSON.stringify({ parts, first } satisfies SessionState),
+      state: JSON.stringify({ parts, first, claim } satisfies SessionState),
     };
     if (!(await this.sessions.compareAndSet(claimed, next))) {
       // cancelled meanwhile: its parts are being removed; take this chunk's back too
@@ -297,7 +300,8 @@ export class ContainerBlobsService {
    * that part's digests and committed where it lies (its first part is already at the
    * session's blob key). Several parts are joined into one object in a single streaming
    * pass that computes the digests; when the content is already stored, they are only
-   * read to prove the client has it.
+   * read to prove the client has it. `ownClaim`: the session comes from this request's
+   * `append(…, final)`, which left it claimed for this close.
    */
   async finish(
     owner: UserEntity,
@@ -305,13 +309,15 @@ export class ContainerBlobsService {
     name: ImageName,
     session: UploadSession,
     digest: string,
+    ownClaim = false,
   ): Promise<void> {
     const state = readState(session);
-    const claimed = await this.claim(session, state);
+    // a session the closing PUT's chunk just went into is still claimed by this request
+    const claimed = state.claim && ownClaim ? session : await this.claim(session, state);
     const release = () =>
       this.sessions.compareAndSet(claimed, {
         bytesReceived: session.bytesReceived,
-        state: session.state,
+        state: claimed === session ? JSON.stringify({ ...state, claim: undefined }) : session.state,
       });
     const wrongDigest = async (actual: string) => {
       await release();
