@@ -80,6 +80,7 @@ export class FsBlobStorage implements BlobStorage {
       throw isFull(err) ? new StorageFullError(`${this.root}: no space left`, { cause: err }) : err;
     }
     try {
+      let cut = false;
       if (offset > 0) {
         const { size } = await file.stat();
         if (size < offset) {
@@ -87,10 +88,11 @@ export class FsBlobStorage implements BlobStorage {
           throw new RangeNotSatisfiableError(key, size);
         }
         if (size > offset) await file.truncate(offset);
+        cut = size > offset;
       }
       try {
         const written = await writeAll(file, body, offset);
-        await file.sync();
+        if (written > 0 || cut || offset === 0) await file.sync();
         return written;
       } catch (err) {
         await file.truncate(offset).catch(() => undefined);

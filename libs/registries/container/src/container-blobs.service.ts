@@ -330,9 +330,10 @@ export class ContainerBlobsService {
     // All bytes lie in the first part (one chunk, or chunks appended in place): the
     // session's staged object, committed where it lies.
     const inOnePart = state.parts.length === 1;
-    if (inOnePart && this.storage.appendable)
-      // cut off whatever a chunk that died mid-write left past the session's end
-      await this.storage.append(uploadPartKey(session.id, 0), size, Readable.from([]));
+    const firstKey = uploadPartKey(session.id, 0);
+    if (inOnePart && this.storage.appendable && (await this.storage.stat(firstKey)).size > size)
+      // cut off what a chunk that died mid-write (process killed) left past the session's end
+      await this.storage.append(firstKey, size, Readable.from([]));
     const known =
       (state.first?.size === size ? state.first.sha256 : undefined) ??
       this.running.digestAt(session.id, size);
