@@ -420,6 +420,47 @@ describeEachBackend('container registry (/v2)', (backend) => {
       expect(left).toEqual([]);
     });
 
+    it('closes a session of large chunks without copying them: fs grew one object, S3 joined the parts on the server', async () => {
+      const data = randomBytes(6 * 1024 * 1024 + 4321);
+      const cut = 5 * 1024 * 1024 + 7; // S3 joins parts of ≥ 5 MiB (but the last)
+      const start = await request(t.url)
+        .post(`/v2/${name}/blobs/uploads/`)
+        .set(bearer(alice))
+        .expect(202);
+      const location = start.headers.location as string;
+      const sessionId = location.split('/').pop()!;
+      for (const [from, to] of [
+        [0, cut],
+        [cut, data.length],
+      ])
+        await request(t.url)
+          .patch(location)
+          .set(bearer(alice))
+          .set('Content-Range', `${from}-${to - 1}`)
+          .set('Content-Type', 'application/octet-stream')
+          .send(data.subarray(from, to))
+          .expect(202);
+      await request(t.url)
+        .put(location)
+        .query({ digest: sha256(data) })
+        .set(bearer(alice))
+        .expect(201);
+      // the committed blob is the session's own first object, not a copy of the parts
+      const blob = await t.app.get(PackageQueryService).findBlobBySha256(sha256(data).slice(7));
+      expect(blob).toMatchObject({ storageId: sessionId, size: data.length });
+      const storage = t.app.get<BlobStorage>(BLOB_STORAGE);
+      const left = [];
+      for await (const entry of storage.list(`uploads/${sessionId}`)) left.push(entry.key);
+      expect(left).toEqual([]);
+      const get = await request(t.url)
+        .get(`/v2/${name}/blobs/${sha256(data)}`)
+        .set(bearer(alice))
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
+      expect(get.body.equals(data)).toBe(true);
+    });
+
     it('stores layers with sha256 only; md5/sha1/sha512 are computed once for whoever serves them, or taken from the upload of another format', async () => {
       const digestRow = async (content: Buffer) =>
         (await t.app.get(PackageQueryService).findBlobBySha256(sha256(content).slice(7)))!;

@@ -364,6 +364,53 @@ export function describeBlobStorageContract(
       }
     });
 
+    describe('join', () => {
+      if (features.presignedUrls) {
+        it('joins objects on the server into the first one’s key, keeping the sources', async () => {
+          const a = generated(5 * MiB);
+          const b = generated(300 * 1024);
+          const [ka, kb] = [key('join/a'), key('join/b')];
+          await storage.put(ka, a.stream);
+          await storage.put(kb, b.stream);
+          await expect(
+            storage.join(ka, [
+              { key: ka, size: 5 * MiB },
+              { key: kb, size: 300 * 1024 },
+            ]),
+          ).resolves.toBe(true);
+          const whole = await readAll(await storage.get(ka));
+          expect(whole.length).toBe(5 * MiB + 300 * 1024);
+          expect(
+            createHash('sha256')
+              .update(whole.subarray(0, 5 * MiB))
+              .digest('hex'),
+          ).toBe(a.sha256());
+          expect(
+            createHash('sha256')
+              .update(whole.subarray(5 * MiB))
+              .digest('hex'),
+          ).toBe(b.sha256());
+          expect((await storage.stat(kb)).size).toBe(300 * 1024);
+          await storage.deleteMany([ka, kb]);
+        });
+      }
+
+      it('declines what S3 cannot join (a part under 5 MiB before the last) and changes nothing', async () => {
+        const [ka, kb, kt] = [key('join/small-a'), key('join/small-b'), key('join/target')];
+        await storage.put(ka, bytes('first'));
+        await storage.put(kb, bytes('second'));
+        await expect(
+          storage.join(kt, [
+            { key: ka, size: 5 },
+            { key: kb, size: 6 },
+          ]),
+        ).resolves.toBe(false);
+        await expect(storage.stat(kt)).rejects.toBeInstanceOf(BlobNotFoundError);
+        expect((await readAll(await storage.get(ka))).toString()).toBe('first');
+        await storage.deleteMany([ka, kb]);
+      });
+    });
+
     describe('presignedGetUrl', () => {
       if (features.presignedUrls) {
         it('returns a URL that serves the bytes with the given headers', async () => {

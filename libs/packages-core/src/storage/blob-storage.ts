@@ -38,6 +38,15 @@ export interface BlobStorage {
   append(key: string, offset: number, body: Readable): Promise<number>;
 
   /**
+   * Joins the `sources` objects, in order, into `target` on the storage server, without
+   * the bytes passing through Wharf (S3: a multipart upload of part copies); `target` may
+   * be the first source's key. Resolves true once `target` holds the joined object, false
+   * when the backend cannot join these (fs; on S3 a source other than the last under
+   * 5 MiB), leaving everything as it was: the caller then streams them. The sources stay.
+   */
+  join(target: string, sources: readonly JoinSource[]): Promise<boolean>;
+
+  /**
    * Opens the object for reading. `range` is inclusive on both ends, as in HTTP;
    * `end` is clamped to the last byte. Rejects with {@link BlobNotFoundError} when
    * there is no such key, {@link RangeNotSatisfiableError} when `start` ≥ size.
@@ -78,6 +87,12 @@ export interface BlobStorage {
 
   /** Cheap round trip proving the backend is reachable and the credentials work. */
   ping(): Promise<void>;
+}
+
+/** An object to {@link BlobStorage.join}, with its size in bytes. */
+export interface JoinSource {
+  key: string;
+  size: number;
 }
 
 export interface ByteRange {

@@ -105,6 +105,11 @@ export class FsBlobStorage implements BlobStorage {
     }
   }
 
+  /** A filesystem has no server to join files; upload sessions append in place instead. */
+  async join(): Promise<boolean> {
+    return false;
+  }
+
   /**
    * Opens the file first and checks the range against that open file's size, so a
    * concurrent overwrite or delete cannot make the stream disagree with the check.

@@ -7,6 +7,7 @@ import {
   BlobStat,
   BlobStorage,
   ByteRange,
+  JoinSource,
   PresignOptions,
   RangeNotSatisfiableError,
   StorageFullError,
@@ -99,17 +100,63 @@ export class S3BlobStorage implements BlobStorage {
     this.client = new Client(clientOptions(options));
   }
 
+  async append(key: string, _offset: number, body: Readable): Promise<number> {
+    body.resume();
+    throw new Error(`S3 objects cannot be appended to (${key}); check \`appendable\` first`);
+  }
+
+  /**
+   * A multipart upload whose parts are server-side copies of the sources (UploadPartCopy),
+   * completed at `target`, which may be the first source's own key: the copies are taken
+   * before the completion replaces it. On a failed request the upload is aborted and
+   * `target` is as it was. S3's part rules decide whether it can: every source but the
+   * last at least 5 MiB, none over 5 GiB.
+   */
+  async join(target: string, sources: readonly JoinSource[]): Promise<boolean> {
+    const fits = sources.every(
+      (src, i) =>
+        src.size <= MAX_PART_SIZE && (i === sources.length - 1 || src.size >= MIN_PART_SIZE),
+    );
+    if (!sources.length || sources.length > MAX_PARTS || !fits) return false;
+    const uploadId = await this.call(() =>
+      this.client.initiateNewMultipartUpload(this.bucket, target, {}),
+    );
+    try {
+      const etags: { part: number; etag: string }[] = [];
+      for (const [i, src] of sources.entries()) {
+        const headers = { 'x-amz-copy-source': encodeURI(`/${this.bucket}/${src.key}`) };
+        const { etag } = await this.call(
+          () =>
+            this.client.uploadPart(
+              {
+                bucketName: this.bucket,
+                objectName: target,
+                uploadID: uploadId,
+                partNumber: i + 1,
+                headers,
+              },
+              Buffer.alloc(0),
+            ),
+          src.key,
+        );
+        etags.push({ part: i + 1, etag });
+      }
+      await this.call(() =>
+        this.client.completeMultipartUpload(this.bucket, target, uploadId, etags),
+      );
+      return true;
+    } catch (err) {
+      await this.abortUpload(target, uploadId);
+      throw err;
+    }
+  }
+
   /**
    * A body shorter than one part is sent as one PUT. A longer one becomes a multipart
    * upload of `partSize` parts, read and sent one at a time (memory stays at one part);
    * if the body or a request fails the upload is aborted, so no parts remain. `size`,
    * when known, only raises the part size for objects beyond 10000 parts.
    */
-  async append(key: string, _offset: number, body: Readable): Promise<number> {
-    body.resume();
-    throw new Error(`S3 objects cannot be appended to (${key}); check \`appendable\` first`);
-  }
-
   async put(key: string, body: Readable, size?: number): Promise<number> {
     const partSize = this.partSizeFor(size);
     const parts = readParts(body, partSize);

@@ -1,6 +1,13 @@
 import { pipeline, Readable, Transform } from 'node:stream';
 import { assertValidBlobKey, assertValidBlobPrefix } from './blob-keys';
-import { BlobListEntry, BlobStat, BlobStorage, ByteRange, PresignOptions } from './blob-storage';
+import {
+  BlobListEntry,
+  BlobStat,
+  BlobStorage,
+  ByteRange,
+  JoinSource,
+  PresignOptions,
+} from './blob-storage';
 
 export interface ValidatedBlobStorageOptions {
   /**
@@ -47,6 +54,13 @@ export class ValidatedBlobStorage implements BlobStorage {
     const written = await this.inner.append(key, offset, body);
     this.options.onBytes?.('in', written);
     return written;
+  }
+
+  /** See {@link BlobStorage.join}; every key is checked before any request. */
+  async join(target: string, sources: readonly JoinSource[]): Promise<boolean> {
+    assertValidBlobKey(target);
+    sources.forEach((src) => assertValidBlobKey(src.key));
+    return this.inner.join(target, sources);
   }
 
   /** See {@link BlobStorage.get}; a malformed range is a caller bug and throws RangeError. */

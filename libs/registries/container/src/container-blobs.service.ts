@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { PackageAccessService, Principal, UserService } from '@wharf/auth';
@@ -64,6 +64,7 @@ export interface BlobLink {
 @Injectable()
 export class ContainerBlobsService {
   private readonly running = new RunningSha256();
+  private readonly log = new Logger(ContainerBlobsService.name);
 
   constructor(
     private readonly config: AppConfig,
@@ -356,6 +357,24 @@ export class ContainerBlobsService {
       return;
     }
     if (known !== undefined && known !== sha256Of(digest)) throw await wrongDigest(known);
+    // Digest known (this process took every chunk): the storage server joins the parts
+    // into the first one's key, and nothing is read or written through here.
+    if (known !== undefined && (await this.joinOnServer(session.id, state.parts, size))) {
+      // From here the session is one part: record it (a retried close then commits it
+      // where it lies) before the other parts go, then commit.
+      await this.sessions.compareAndSet(claimed, {
+        bytesReceived: size,
+        state: JSON.stringify({ parts: [0], claim: readState(claimed).claim }),
+      });
+      await this.storage.deleteMany(state.parts.slice(1).map((o) => uploadPartKey(session.id, o)));
+      await this.link(owner, creatorId, name, digest, {
+        storageId: session.id,
+        size,
+        sha256: known,
+      });
+      this.running.forget(session.id);
+      return;
+    }
     const joined = await this.ingest.ingestContent(
       Readable.from(this.readParts(session.id, state.parts)),
     );
@@ -412,6 +431,21 @@ export class ContainerBlobsService {
       );
     }
     return { ...session, state: claimedState };
+  }
+
+  /** S3's server-side join of a session's parts into its first part's key; false when it cannot. */
+  private async joinOnServer(id: string, parts: number[], size: number): Promise<boolean> {
+    const sources = parts.map((offset, i) => ({
+      key: uploadPartKey(id, offset),
+      size: (parts[i + 1] ?? size) - offset,
+    }));
+    try {
+      return await this.storage.join(uploadPartKey(id, 0), sources);
+    } catch (err) {
+      // the join left the parts as they were: join them here instead
+      this.log.warn(`server-side join of upload ${id} failed: ${(err as Error).message}`);
+      return false;
+    }
   }
 
   private async *readParts(id: string, parts: number[]): AsyncGenerator<Buffer> {
