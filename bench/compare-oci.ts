@@ -4,8 +4,10 @@
  * token, HTTP Basic with a password), both on loopback, in one run.
  */
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { Row } from './compare-types';
 import { BenchServer, startDistribution, startWharf } from './bench-servers';
+import { accelLocation, findNginx, proxyLocation, startNginx } from '../test/support/nginx';
 import {
   call,
   digestOf,
@@ -175,6 +177,99 @@ async function manifestGets(t: Target, o: OciOptions): Promise<number> {
   return n / o.seconds;
 }
 
+const ACCEL_PREFIX = '/_wharf_blobs/';
+
+/**
+ * The large-blob pull with nginx in front of Wharf (REGISTRY_FS_ACCEL_REDIRECT, a second
+ * Wharf), against nginx sending the same file by itself (sendfile, no Wharf): the
+ * "nginx sendfile" figure issue 12 measures pulls against. Best of three pulls each,
+ * taken in turns. `streamed` is the plain Wharf pull of this run, beside the same
+ * reference. Without nginx installed the rows are left out, with a note saying why.
+ */
+async function nginxRows(
+  o: OciOptions,
+  streamed: number,
+  sizeLabel: string,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; notes: string[] }> {
+  const found = findNginx();
+  if (!found.available) {
+    const why = `nginx rows skipped: ${found.missing} is not installed`;
+    log(why);
+    return { rows: [], notes: [why] };
+  }
+  log(`large blob pull through nginx (X-Accel-Redirect) and nginx sendfile …`);
+  const wharf = await startWharf({ REGISTRY_FS_ACCEL_REDIRECT: ACCEL_PREFIX });
+  const blobRoot = path.join(wharf.env.REGISTRY_DATA_DIR, 'blobs');
+  const nginx = await startNginx([
+    ...proxyLocation(wharf.url),
+    ...accelLocation(ACCEL_PREFIX, blobRoot),
+    // the reference: the same file, sent by nginx alone
+    `location /_direct/ { alias ${blobRoot}/; }`,
+  ]);
+  const auth = await wharfAuth(wharf);
+  try {
+    const direct: Target = {
+      base: wharf.url,
+      repo: (n) => `bench/${n}`,
+      auth: auth.modes['token flow'],
+    };
+    const proxied: Target = { ...direct, base: nginx.url };
+    const digest = await digestOf('mono-accel', o.size);
+    await pushWhole(direct, 'big', digest, o.size, () => generated('mono-accel', o.size));
+    const answer = await call(wharf.url, 'GET', `/v2/bench/big/blobs/${digest}`, direct.auth!());
+    const target = answer.headers['x-accel-redirect'];
+    if (typeof target !== 'string' || answer.bytes !== 0)
+      throw new Error(`Wharf did not answer with X-Accel-Redirect: ${answer.status}`);
+    const file = `/_direct/${target.slice(ACCEL_PREFIX.length)}`;
+    // Interleaved, so both see the same machine load; each its best of three.
+    const rate = async (what: string, work: () => Promise<number>) => {
+      let got = 0;
+      const ms = await timed(async () => void (got = await work()));
+      if (got !== o.size) throw new Error(`${what}: ${got} bytes of ${o.size}`);
+      return mbps(o.size, ms);
+    };
+    let sendfile = 0;
+    let accel = 0;
+    for (let i = 0; i < 3; i++) {
+      const s = await rate('nginx sendfile', async () => {
+        const r = await call(nginx.url, 'GET', file, undefined);
+        expectStatus(r, 200, 'nginx sendfile');
+        return r.bytes;
+      });
+      sendfile = Math.max(sendfile, s);
+      accel = Math.max(
+        accel,
+        await rate('nginx + X-Accel-Redirect', () => pull(proxied, 'big', digest)),
+      );
+    }
+    const reference = 'nginx sendfile, same file';
+    const row = (measure: string, value: number): Row => ({
+      measure,
+      reference,
+      referenceValue: sendfile,
+      wharfValue: value,
+      unit: 'MB/s',
+      higherIsBetter: true,
+    });
+    return {
+      rows: [
+        row(`${sizeLabel} pull via nginx + X-Accel-Redirect (token, best of 3)`, accel),
+        row(`${sizeLabel} pull streamed by Wharf (token)`, streamed),
+      ],
+      notes: [
+        `nginx + X-Accel-Redirect pull ÷ nginx sendfile: ${(accel / sendfile).toFixed(2)}× ` +
+          `(${accel.toFixed(0)} ÷ ${sendfile.toFixed(0)} MB/s; goal ≥ 0.8×); ` +
+          `Wharf streaming ÷ nginx sendfile: ${(streamed / sendfile).toFixed(2)}×`,
+      ],
+    };
+  } finally {
+    auth.stop();
+    await nginx.stop();
+    await wharf.stop();
+  }
+}
+
 export interface OciComparison {
   rows: Row[];
   /** notes printed under the table (the memory check) */
@@ -221,6 +316,9 @@ export async function runOciComparison(
       ),
     );
     rows.push(row(`${sizeLabel} pull (token)`, dl.pull, wl.pull, 'MB/s'));
+    const viaNginx = await nginxRows(o, wl.pull, sizeLabel, log);
+    rows.push(...viaNginx.rows);
+    notes.push(...viaNginx.notes);
 
     log(`small blobs (${o.smallCount} × ${o.smallSize / 1024} KiB) …`);
     const ds = await smallBlobs(d, o, 'd');
