@@ -104,6 +104,10 @@ export async function sendOpenedBlob(
       return;
     case 'stream':
       return sendStream(req, res, opened, options);
+    default: {
+      const unknown: never = opened; // a new kind must be sent here, or it compiles no more
+      throw new Error(`unknown opened blob ${JSON.stringify(unknown)}`);
+    }
   }
 }
 
