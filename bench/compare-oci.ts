@@ -3,11 +3,15 @@
  * (no auth) and Wharf (its authentication on: the token flow, HTTP Basic with an access
  * token, HTTP Basic with a password), both on loopback, in one run.
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { Row } from './compare-types';
 import { BenchServer, startDistribution, startWharf } from './bench-servers';
+import { accelLocation, findNginx, proxyLocation, startNginx } from '../test/support/nginx';
 import {
   call,
+  CallResult,
   digestOf,
   expectStatus,
   forSeconds,
@@ -130,6 +134,7 @@ async function largeBlobs(t: Target, o: OciOptions, label: string) {
   const pullMs = await timed(async () => void (pulled = await pull(t, 'big', mono)));
   if (pulled !== o.size) throw new Error(`${label}: pulled ${pulled} bytes of ${o.size}`);
   return {
+    digest: mono,
     push: mbps(o.size, pushMs),
     chunked: mbps(o.size, chunkMs),
     pull: mbps(o.size, pullMs),
@@ -173,6 +178,136 @@ async function manifestGets(t: Target, o: OciOptions): Promise<number> {
     expectStatus(r, 200, 'manifest GET');
   });
   return n / o.seconds;
+}
+
+const ACCEL_PREFIX = '/_wharf_blobs/';
+/** Pulls of each kind in the nginx rows; the best counts (a loaded machine only slows one down). */
+const TURNS = 5;
+
+/**
+ * One GET of `url` with curl into /dev/null: the bytes and the MB/s curl measured. The
+ * Node client of the other rows tops out below what nginx sends on loopback, so these
+ * rows use curl (Authorization on stdin, never in argv); without curl, the Node client.
+ */
+function curlGet(url: string, authorization?: string): Promise<{ bytes: number; rate: number }> {
+  return new Promise((resolve, reject) => {
+    const args = [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code} %{size_download} %{speed_download}',
+    ];
+    const child = spawn('curl', [...args, ...(authorization ? ['-H', '@-'] : []), url], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.stdin.end(authorization ? `Authorization: ${authorization}\n` : '');
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const [status, size, speed] = out.trim().split(' ').map(Number);
+      if (code !== 0 || status !== 200) return reject(new Error(`curl ${url}: ${out.trim()}`));
+      resolve({ bytes: size, rate: speed / 1e6 });
+    });
+  });
+}
+
+const hasCurl = () => spawnSync('curl', ['--version'], { stdio: 'ignore' }).status === 0;
+
+/**
+ * The large-blob pull with nginx in front of Wharf (REGISTRY_FS_ACCEL_REDIRECT, a second
+ * Wharf), against nginx sending the same file by itself (sendfile, no Wharf): the
+ * "nginx sendfile" figure issue 12 measures pulls against — and Wharf's own streamed
+ * pull (`streamed`: the plain Wharf and a blob it holds) against the same figure. Each
+ * the best of TURNS pulls, taken in turns so all see the same machine load. Without
+ * nginx installed the rows are left out, with a note saying why.
+ */
+async function nginxRows(
+  o: OciOptions,
+  streamed: { target: Target; digest: string },
+  sizeLabel: string,
+  log: (line: string) => void,
+): Promise<{ rows: Row[]; notes: string[] }> {
+  const found = findNginx();
+  if (!found.available) {
+    const why = `nginx rows skipped: ${found.missing} is not installed`;
+    log(why);
+    return { rows: [], notes: [why] };
+  }
+  const curl = hasCurl();
+  const client = curl ? 'curl' : 'Node client';
+  log(`large blob pull through nginx (X-Accel-Redirect) and nginx sendfile (${client}) …`);
+  const wharf = await startWharf({ REGISTRY_FS_ACCEL_REDIRECT: ACCEL_PREFIX });
+  const blobRoot = path.join(wharf.env.REGISTRY_DATA_DIR, 'blobs');
+  const nginx = await startNginx([
+    ...proxyLocation(wharf.url),
+    ...accelLocation(ACCEL_PREFIX, blobRoot),
+    // the reference: the same file, sent by nginx alone
+    `location /_direct/ { alias ${blobRoot}/; }`,
+  ]);
+  const auth = await wharfAuth(wharf);
+  try {
+    const direct: Target = {
+      base: wharf.url,
+      repo: (n) => `bench/${n}`,
+      auth: auth.modes['token flow'],
+    };
+    const digest = await digestOf('mono-accel', o.size);
+    await pushWhole(direct, 'big', digest, o.size, () => generated('mono-accel', o.size));
+    const answer = await call(wharf.url, 'GET', `/v2/bench/big/blobs/${digest}`, direct.auth!());
+    const target = answer.headers['x-accel-redirect'];
+    if (typeof target !== 'string' || answer.bytes !== 0)
+      throw new Error(`Wharf did not answer with X-Accel-Redirect: ${answer.status}`);
+    const get = async (what: string, url: string, authorization?: string) => {
+      let r: { bytes: number; rate: number };
+      if (curl) r = await curlGet(url, authorization);
+      else {
+        let got: CallResult | undefined;
+        const ms = await timed(async () => void (got = await call(url, 'GET', '', authorization)));
+        expectStatus(got!, 200, what);
+        r = { bytes: got!.bytes, rate: mbps(got!.bytes, ms) };
+      }
+      if (r.bytes !== o.size) throw new Error(`${what}: ${r.bytes} bytes of ${o.size}`);
+      return r.rate;
+    };
+    const sendfileUrl = `${nginx.url}/_direct/${target.slice(ACCEL_PREFIX.length)}`;
+    const accelUrl = `${nginx.url}/v2/bench/big/blobs/${digest}`;
+    const streamUrl = `${streamed.target.base}/v2/${streamed.target.repo('big')}/blobs/${streamed.digest}`;
+    let sendfile = 0;
+    let accel = 0;
+    let stream = 0;
+    for (let i = 0; i < TURNS; i++) {
+      sendfile = Math.max(sendfile, await get('nginx sendfile', sendfileUrl));
+      accel = Math.max(accel, await get('nginx + X-Accel-Redirect', accelUrl, direct.auth!()));
+      stream = Math.max(stream, await get('Wharf stream', streamUrl, streamed.target.auth?.()));
+    }
+    const reference = `nginx sendfile, same file (${client})`;
+    const row = (measure: string, value: number): Row => ({
+      measure,
+      reference,
+      referenceValue: sendfile,
+      wharfValue: value,
+      unit: 'MB/s',
+      higherIsBetter: true,
+    });
+    return {
+      rows: [
+        row(`${sizeLabel} pull via nginx + X-Accel-Redirect (token, best of ${TURNS})`, accel),
+        row(`${sizeLabel} pull streamed by Wharf (token, best of ${TURNS})`, stream),
+      ],
+      notes: [
+        `pull ÷ nginx sendfile (${client}, best of ${TURNS}; goal ≥ 0.8×): nginx + X-Accel-Redirect ` +
+          `${(accel / sendfile).toFixed(2)}× (${accel.toFixed(0)} ÷ ${sendfile.toFixed(0)} MB/s), ` +
+          `Wharf streaming ${(stream / sendfile).toFixed(2)}× (${stream.toFixed(0)} MB/s)`,
+      ],
+    };
+  } finally {
+    auth.stop();
+    await nginx.stop();
+    await wharf.stop();
+  }
 }
 
 export interface OciComparison {
@@ -221,6 +356,14 @@ export async function runOciComparison(
       ),
     );
     rows.push(row(`${sizeLabel} pull (token)`, dl.pull, wl.pull, 'MB/s'));
+    const viaNginx = await nginxRows(
+      o,
+      { target: w('token flow'), digest: wl.digest },
+      sizeLabel,
+      log,
+    );
+    rows.push(...viaNginx.rows);
+    notes.push(...viaNginx.notes);
 
     log(`small blobs (${o.smallCount} × ${o.smallSize / 1024} KiB) …`);
     const ds = await smallBlobs(d, o, 'd');

@@ -100,6 +100,33 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads REGISTRY_FS_ACCEL_REDIRECT: an internal prefix starting and ending with /, for fs storage only', () => {
+    expect(loadConfig({ REGISTRY_FS_ACCEL_REDIRECT: '/_wharf_blobs/' }).storage).toEqual({
+      kind: 'fs',
+      root: path.resolve('data/blobs'),
+      accelRedirect: '/_wharf_blobs/',
+    });
+    expect(loadConfig({ REGISTRY_FS_ACCEL_REDIRECT: '/internal/blobs/' }).storage).toMatchObject({
+      accelRedirect: '/internal/blobs/',
+    });
+    expect(loadConfig({}).storage).not.toHaveProperty('accelRedirect');
+    for (const bad of [
+      '/_wharf_blobs',
+      '_wharf_blobs/',
+      '/',
+      '//',
+      '/a//b/',
+      '/a b/',
+      'http://x/y/',
+    ])
+      expect(() => loadConfig({ REGISTRY_FS_ACCEL_REDIRECT: bad })).toThrow(
+        /REGISTRY_FS_ACCEL_REDIRECT must be an internal URI prefix that starts and ends with \//,
+      );
+    expect(() => loadConfig({ ...S3, REGISTRY_FS_ACCEL_REDIRECT: '/_wharf_blobs/' })).toThrow(
+      /REGISTRY_FS_ACCEL_REDIRECT needs REGISTRY_STORAGE=fs/,
+    );
+  });
+
   it('reads REGISTRY_METRICS_PORT, which must differ from PORT', () => {
     expect(loadConfig({ REGISTRY_METRICS_PORT: '9090' }).metricsPort).toBe(9090);
     expect(loadConfig({}).metricsPort).toBeUndefined();

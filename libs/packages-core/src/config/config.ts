@@ -17,7 +17,12 @@ export type DatabaseSettings =
   | { kind: 'mysql'; url: string; poolSize: number; tls?: DatabaseTls };
 
 export type StorageSettings =
-  | { kind: 'fs'; root: string }
+  | {
+      kind: 'fs';
+      root: string;
+      /** REGISTRY_FS_ACCEL_REDIRECT: downloads are sent by the fronting nginx from `<prefix><key>`. */
+      accelRedirect?: string;
+    }
   | {
       kind: 's3';
       endpoint: string;
@@ -131,6 +136,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         'REGISTRY_S3_ACCESS_KEY and REGISTRY_S3_SECRET_KEY go together (set neither to use an IAM role)',
       );
   }
+  if (vars.REGISTRY_FS_ACCEL_REDIRECT && storageKind !== 'fs')
+    problems.push(
+      'REGISTRY_FS_ACCEL_REDIRECT needs REGISTRY_STORAGE=fs (with s3, REGISTRY_S3_SERVE_DIRECT=true sends downloads to the bucket)',
+    );
   if (vars.REGISTRY_METRICS_PORT !== undefined && vars.REGISTRY_METRICS_PORT === port)
     problems.push('REGISTRY_METRICS_PORT must differ from PORT');
   const dbTls = readDatabaseTls(vars, problems);
@@ -167,7 +176,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           serveDirect: bool(vars.REGISTRY_S3_SERVE_DIRECT, false),
           partSize: parseByteSize(vars.REGISTRY_S3_PART_SIZE ?? '16 MiB') ?? 16 * 2 ** 20,
         }
-      : { kind: 'fs', root: path.join(dataDir, 'blobs') };
+      : {
+          kind: 'fs',
+          root: path.join(dataDir, 'blobs'),
+          ...(vars.REGISTRY_FS_ACCEL_REDIRECT && {
+            accelRedirect: vars.REGISTRY_FS_ACCEL_REDIRECT,
+          }),
+        };
 
   return new AppConfig({
     port,

@@ -132,6 +132,18 @@ export class EnvironmentVariables {
   @Matches(SIZE, { message: `REGISTRY_S3_PART_SIZE must be ${SIZE_HINT}` })
   REGISTRY_S3_PART_SIZE?: string;
 
+  /**
+   * With fs storage behind nginx: downloads answer with `X-Accel-Redirect: <prefix><key>`
+   * and an empty body, and nginx sends the file itself (an `internal` location aliased to
+   * the blob directory). Only the prefix is Wharf's to know; the path on disk is nginx's.
+   */
+  @IsOptional()
+  @Matches(/^\/([A-Za-z0-9._~-]+\/)+$/, {
+    message:
+      'REGISTRY_FS_ACCEL_REDIRECT must be an internal URI prefix that starts and ends with /, such as /_wharf_blobs/',
+  })
+  REGISTRY_FS_ACCEL_REDIRECT?: string;
+
   @IsOptional()
   @Matches(SIZE, { message: `REGISTRY_LIMIT_SIZE_DEFAULT must be ${SIZE_HINT}` })
   REGISTRY_LIMIT_SIZE_DEFAULT?: string;

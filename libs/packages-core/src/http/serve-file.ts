@@ -15,7 +15,8 @@ export interface ServeFileOptions
 
 /**
  * The download every format serves the same way: ETag and Last-Modified, 304 for a
- * current copy, Range, HEAD without a body, a presigned redirect when S3 serves directly.
+ * current copy, Range, HEAD without a body, a presigned redirect when S3 serves directly,
+ * an X-Accel-Redirect when nginx sends filesystem blobs (REGISTRY_FS_ACCEL_REDIRECT).
  */
 export async function serveFile(
   req: Request,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { MYSQL_S3 } from '../testing/backends';
+import { MYSQL_S3, SQLITE_FS } from '../testing/backends';
+import { blobKey } from '../storage/blob-keys';
 import { createCoreTestContext, CoreTestContext } from '../testing/core-test-context';
 import { describeIf } from '../testing/test-env';
 import { PackageType } from './package-type';
@@ -32,5 +33,42 @@ describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'downloads with REGISTRY_S3_SER
     expect((await ctx.query.findVersion(version.packageId, '1'))!.downloadCount).toBe(1);
     // HEAD needs no body: it is answered by Wharf itself, not redirected
     expect((await ctx.downloads.openBlob(blob, { headOnly: true })).kind).toBe('stream');
+  });
+});
+
+describe('downloads with REGISTRY_FS_ACCEL_REDIRECT', () => {
+  let ctx: CoreTestContext;
+  beforeAll(async () => {
+    ctx = await createCoreTestContext(SQLITE_FS, { REGISTRY_FS_ACCEL_REDIRECT: '/_wharf_blobs/' });
+  });
+  afterAll(async () => ctx?.close());
+
+  it('names the internal path of the stored file (small or ranged alike), counts the download, and still answers HEAD and neverRedirect itself', async () => {
+    const owner = await ctx.makeOwner();
+    const content = randomBytes(1000);
+    const staged = await ctx.ingest.ingest(Readable.from([content]));
+    const { file, version } = await ctx.packages.createVersionWithFile(
+      { ownerId: owner.id, type: PackageType.Generic, name: 'accel' },
+      { version: '1', creatorId: owner.id },
+      { name: 'tool.bin', blob: staged, isLead: true },
+    );
+    const blob = (await ctx.query.getBlob(file.blobId))!;
+    const opened = await ctx.downloads.openFile(file, blob, {
+      countDownload: true,
+      range: { start: 10, end: 19 },
+    });
+    expect(opened).toEqual({
+      kind: 'accel',
+      path: `/_wharf_blobs/${blobKey(blob.storageId)}`,
+      blob,
+    });
+    expect((await ctx.query.findVersion(version.packageId, '1'))!.downloadCount).toBe(1);
+    expect((await ctx.downloads.openBlob(blob, { headOnly: true })).kind).toBe('stream');
+    const kept = await ctx.downloads.openBlob(blob, { neverRedirect: true });
+    expect(kept.kind).toBe('stream');
+    if (kept.kind !== 'stream') return;
+    const chunks: Buffer[] = [];
+    for await (const c of kept.stream) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks)).toEqual(content);
   });
 });

@@ -8,6 +8,11 @@ import { blobKey } from '../storage/blob-keys';
 
 export type OpenedBlob =
   | { kind: 'redirect'; url: string; blob: PackageBlobEntity }
+  /**
+   * REGISTRY_FS_ACCEL_REDIRECT: the fronting web server sends the file at `path` (its
+   * internal location), Range included; Wharf opens nothing.
+   */
+  | { kind: 'accel'; path: string; blob: PackageBlobEntity }
   | { kind: 'stream'; blob: PackageBlobEntity; stream: Readable; range?: Required<ByteRange> };
 
 export interface OpenOptions {
@@ -21,7 +26,10 @@ export interface OpenOptions {
   countAnyFile?: boolean;
   /** HEAD: no body needed. */
   headOnly?: boolean;
-  /** Stream even when S3 serves directly: the client reads this response's own headers (a container manifest's digest). */
+  /**
+   * Stream even when S3 or the fronting web server (X-Accel-Redirect) serves directly:
+   * the client reads this response's own headers (a container manifest's digest).
+   */
   neverRedirect?: boolean;
 }
 
@@ -30,7 +38,10 @@ const SMALL_BLOB = 64 * 1024;
 /** Bytes of small blobs kept in memory per process. */
 const SMALL_BLOB_CACHE = 16 * 1024 * 1024;
 
-/** Opens stored files for download: a stream (with range), or a presigned URL when S3 serves directly. */
+/**
+ * Opens stored files for download: a stream (with range), a presigned URL when S3 serves
+ * directly, or the internal path the fronting web server sends (X-Accel-Redirect).
+ */
 @Injectable()
 export class PackageDownloadService {
   /**
@@ -82,6 +93,11 @@ export class PackageDownloadService {
       });
       if (url) return { kind: 'redirect', url, blob };
     }
+    const accel = this.config.storage.kind === 'fs' ? this.config.storage.accelRedirect : undefined;
+    // Every size: the web server's sendfile beats even the small-blob cache, and leaves
+    // this process's event loop to the requests only it can answer.
+    if (accel && !options.headOnly && !options.neverRedirect)
+      return { kind: 'accel', path: accel + key, blob };
     if (options.headOnly)
       return { kind: 'stream', blob, stream: Readable.from([]), range: options.range };
     if (blob.size <= SMALL_BLOB) {
