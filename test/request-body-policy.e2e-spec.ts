@@ -62,6 +62,12 @@ describeEachBackend('request bodies not read yet', (backend) => {
   });
   afterAll(async () => t?.close());
 
+  it('keeps idle keep-alive connections 65 s, past the 60 s of common proxies, and says so', async () => {
+    const res = await fetch(new URL('/healthz', t.url));
+    await res.arrayBuffer();
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('answers an Expect without credentials with 401 and never asks for the body', async () => {
     const out = await putWithExpect(
       t.url,

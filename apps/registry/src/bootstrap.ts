@@ -35,5 +35,11 @@ export async function createApp(
   setupOpenApi(app);
   // Expect: 100-continue only once a handler reads the body; unread bodies close the connection.
   installRequestBodyPolicy(app.getHttpServer());
+  // Idle keep-alive connections stay 65 s, past the 60 s idle timeout of common load
+  // balancers and ingress proxies: with Node's 5 s, a proxy or client reusing a
+  // connection just as Node closes it gets a reset (a 502, "socket hang up").
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return app;
 }
