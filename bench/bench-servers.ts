@@ -4,7 +4,14 @@
  * `docker-registry`) and Wharf (the built dist/, filesystem storage, SQLite).
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePortBlock } from '../test/support/private-services';
@@ -131,6 +138,13 @@ export async function startWharf(
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  // BENCH_WHARF_LOG=<file>: the server's output, for a load that fails
+  const logFile = process.env.BENCH_WHARF_LOG;
+  if (logFile) {
+    const sink = createWriteStream(logFile);
+    child.stdout!.pipe(sink);
+    child.stderr!.pipe(sink);
+  }
   const url = `http://127.0.0.1:${env.PORT}`;
   await waitFor(`${url}/readyz`, child, () => out);
   return {

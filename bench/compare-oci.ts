@@ -122,6 +122,16 @@ async function timed(work: () => Promise<void>): Promise<number> {
 
 /** The large-blob loads on one target: MB/s of the monolithic push, the chunked push and the pull. */
 async function largeBlobs(t: Target, o: OciOptions, label: string) {
+  try {
+    return await largeBlobLoads(t, o, label);
+  } catch (err) {
+    throw new Error(`large blobs on ${label === 'd' ? 'distribution' : 'Wharf'}: ${err}`, {
+      cause: err,
+    });
+  }
+}
+
+async function largeBlobLoads(t: Target, o: OciOptions, label: string) {
   const mono = await digestOf(`mono-${label}`, o.size);
   const chunked = await digestOf(`chunked-${label}`, o.size);
   const pushMs = await timed(() =>
@@ -342,6 +352,10 @@ export async function runOciComparison(
       auth: auth.modes[mode],
     });
     const sizeLabel = `${o.size / MiB} MiB blob`;
+    // Wharf's peak RSS so far, after each phase: shows which load sets the peak
+    const rssSoFar = (phase: string) =>
+      notes.push(`Wharf peak RSS after ${phase}: ${(wharf.peakRss() / MiB).toFixed(0)} MiB`);
+    rssSoFar('start');
 
     log(`large blobs (${sizeLabel}) …`);
     const dl = await largeBlobs(d, o, 'd');
@@ -356,6 +370,7 @@ export async function runOciComparison(
       ),
     );
     rows.push(row(`${sizeLabel} pull (token)`, dl.pull, wl.pull, 'MB/s'));
+    rssSoFar('large blobs');
     const viaNginx = await nginxRows(
       o,
       { target: w('token flow'), digest: wl.digest },
@@ -379,6 +394,7 @@ export async function runOciComparison(
       );
     }
 
+    rssSoFar('small blobs');
     log('manifest GETs …');
     await pushImage(d, 'img', 'latest');
     await pushImage(w('token flow'), 'img', 'latest');
@@ -388,6 +404,7 @@ export async function runOciComparison(
       rows.push(row(`manifest GET, 16 at a time (${mode})`, dm, wm, '/s'));
     }
 
+    rssSoFar('manifest GETs');
     rows.push({
       measure: 'server peak RSS, OCI loads',
       reference: ref,
