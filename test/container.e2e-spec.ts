@@ -38,6 +38,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 
+/** PATCH of one chunk of an upload session, `range` as Content-Range says it. */
+function patchChunk(url: string, location: string, token: string, range: string, chunk: Buffer) {
+  return request(url)
+    .patch(location)
+    .set(bearer(token))
+    .set('Content-Range', range)
+    .set('Content-Type', 'application/octet-stream')
+    .send(chunk);
+}
+
 const UNAUTHORIZED_BODY = '{"errors":[{"code":"UNAUTHORIZED","message":""}]}';
 
 describeEachBackend('container registry (/v2)', (backend) => {
@@ -297,13 +307,9 @@ describeEachBackend('container registry (/v2)', (backend) => {
         .send(data.subarray(1, 11))
         .expect(416);
       expect(early.body.errors[0].code).toBe('BLOB_UPLOAD_INVALID');
-      const first = await request(t.url)
-        .patch(location)
-        .set(bearer(alice))
-        .set('Content-Range', '0-599')
-        .set('Content-Type', 'application/octet-stream')
-        .send(data.subarray(0, 600))
-        .expect(202);
+      const first = await patchChunk(t.url, location, alice, '0-599', data.subarray(0, 600)).expect(
+        202,
+      );
       expect(first.headers.range).toBe('0-599');
       expect(first.headers['docker-upload-uuid']).toBe(uuid);
       const status = await request(t.url).get(location).set(bearer(alice)).expect(204);
@@ -314,13 +320,7 @@ describeEachBackend('container registry (/v2)', (backend) => {
         .set('Content-Range', '0-99')
         .send(data.subarray(0, 100))
         .expect(416);
-      await request(t.url)
-        .patch(location)
-        .set(bearer(alice))
-        .set('Content-Range', '600-999')
-        .set('Content-Type', 'application/octet-stream')
-        .send(data.subarray(600))
-        .expect(202);
+      await patchChunk(t.url, location, alice, '600-999', data.subarray(600)).expect(202);
       const wrong = await request(t.url)
         .put(location)
         .query({ digest: sha256('x') })
@@ -351,13 +351,7 @@ describeEachBackend('container registry (/v2)', (backend) => {
         .expect(202);
       const location = start.headers.location as string;
       const sessionId = location.split('/').pop()!;
-      await request(t.url)
-        .patch(location)
-        .set(bearer(alice))
-        .set('Content-Range', '0-65535')
-        .set('Content-Type', 'application/octet-stream')
-        .send(data.subarray(0, 65536))
-        .expect(202);
+      await patchChunk(t.url, location, alice, '0-65535', data.subarray(0, 65536)).expect(202);
       // the client announces 128 KiB, sends 40 KiB and goes away
       await new Promise<void>((resolve) => {
         const req = http.request(new URL(location, t.url), {
@@ -384,12 +378,7 @@ describeEachBackend('container registry (/v2)', (backend) => {
       for (let i = 0; i < 50 && resumed !== 202; i++) {
         await new Promise((r) => setTimeout(r, 100));
         resumed = (
-          await request(t.url)
-            .patch(location)
-            .set(bearer(alice))
-            .set('Content-Range', `65536-${3 * 65536 - 1}`)
-            .set('Content-Type', 'application/octet-stream')
-            .send(data.subarray(65536))
+          await patchChunk(t.url, location, alice, `65536-${3 * 65536 - 1}`, data.subarray(65536))
         ).status;
       }
       expect(resumed).toBe(202);
@@ -433,13 +422,13 @@ describeEachBackend('container registry (/v2)', (backend) => {
         [0, cut],
         [cut, data.length],
       ])
-        await request(t.url)
-          .patch(location)
-          .set(bearer(alice))
-          .set('Content-Range', `${from}-${to - 1}`)
-          .set('Content-Type', 'application/octet-stream')
-          .send(data.subarray(from, to))
-          .expect(202);
+        await patchChunk(
+          t.url,
+          location,
+          alice,
+          `${from}-${to - 1}`,
+          data.subarray(from, to),
+        ).expect(202);
       await request(t.url)
         .put(location)
         .query({ digest: sha256(data) })
@@ -669,30 +658,24 @@ describeEachBackend('container registry (/v2)', (backend) => {
           .set(bearer(token))
           .expect(202);
         const loc = start.headers.location as string;
-        await request(t.url)
-          .patch(loc)
-          .set(bearer(alice))
-          .set('Content-Range', '0-65535')
-          .set('Content-Type', 'application/octet-stream')
-          .send(data.subarray(0, 65536))
-          .expect(202);
-        await request(replica.url)
-          .patch(loc)
-          .set(bearer(token))
-          .set('Content-Range', '65536-131071')
-          .set('Content-Type', 'application/octet-stream')
-          .send(data.subarray(65536, 131072))
-          .expect(202);
+        await patchChunk(t.url, loc, alice, '0-65535', data.subarray(0, 65536)).expect(202);
+        await patchChunk(
+          replica.url,
+          loc,
+          token,
+          '65536-131071',
+          data.subarray(65536, 131072),
+        ).expect(202);
         expect(
           (await request(replica.url).get(loc).set(bearer(token)).expect(204)).headers.range,
         ).toBe('0-131071');
-        await request(t.url)
-          .patch(loc)
-          .set(bearer(alice))
-          .set('Content-Range', `131072-${data.length - 1}`)
-          .set('Content-Type', 'application/octet-stream')
-          .send(data.subarray(131072))
-          .expect(202);
+        await patchChunk(
+          t.url,
+          loc,
+          alice,
+          `131072-${data.length - 1}`,
+          data.subarray(131072),
+        ).expect(202);
         await request(replica.url)
           .put(loc)
           .query({ digest: sha256(data) })
