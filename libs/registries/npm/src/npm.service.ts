@@ -40,6 +40,7 @@ import {
   readPublishedVersion,
   readTarballManifest,
   tarballFileName,
+  tarballVersion,
   versionManifest,
 } from './npm.metadata';
 import { readPublishDocument } from './publish-document';
@@ -222,7 +223,16 @@ export class NpmService {
       if (!found) throw RegistryError.notFound(`tarball ${filename} of ${name} not found`);
       return found;
     }
-    // npmjs-style URL of old lockfiles: the file name alone, if exactly one version has it.
+    // npmjs-style URL of old lockfiles: the file name names the version (one query, as
+    // above); failing that, the file name alone, if exactly one version has it.
+    const named = await this.query.findFileByPath(
+      owner.id,
+      PackageType.Npm,
+      name,
+      tarballVersion(name, filename),
+      filename,
+    );
+    if (named) return named;
     const pkg = await this.requirePackage(owner, name);
     const ids = new Set((await this.query.listVersions(pkg.id)).map((v) => v.id));
     const lower = filename.toLowerCase();
