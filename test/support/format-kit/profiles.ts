@@ -1,45 +1,35 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
-import { BLOB_STORAGE, BlobStorage, generateStorageId, uploadKey } from '@wharf/packages-core';
 import { buildRpm } from '@wharf/packages-core/testing/rpmbuild';
-import { describeEachBackend } from './support/backends';
-import { crateArchive, crateMetadata, publishBody } from './support/clients/cargo';
-import { craftedCookbook, knifeCookbook, shareBody } from './support/clients/chef';
-import { composerArchive, libraryEntries } from './support/clients/composer';
-import { conanTgz } from './support/clients/conan';
-import { challengeFor, registryToken, sha256 } from './support/clients/container';
-import { descriptionText, rPackageArchive } from './support/clients/cran';
-import { arMember, controlText, handMadeDeb } from './support/clients/debian';
-import { buildApk } from './support/clients/alpine';
-import { npmTarball, publishDocument } from './support/clients/npm';
-import { nupkg, nuspec } from './support/clients/nuget';
-import { gemspecYaml, gemWith } from './support/clients/rubygems';
-import { buildConda, buildTarBz2, condaIndex } from './support/clients/conda';
-import { renumberRpm } from './support/clients/alt';
-import { handMadePackage, pkgInfo } from './support/clients/arch';
-import { buildRpmSet, hasRpmbuild, rpmBytes, RpmSpecOptions, scratch } from './support/clients/rpm';
-import { sourceArchive, swiftPmPublishForm, zipOf } from './support/clients/swift';
-import { pubPackage } from './support/clients/pub';
-import { buildBox } from './support/clients/vagrant';
-import {
-  coreEtag,
-  describeFormatKit,
-  FormatProfile,
-  KitRequest,
-  multipart,
-  storedState,
-} from './support/format-kit';
-import { startTestApp, TestApp } from './support/test-app';
+import { crateArchive, crateMetadata, publishBody } from '../clients/cargo';
+import { craftedCookbook, knifeCookbook, shareBody } from '../clients/chef';
+import { composerArchive, libraryEntries } from '../clients/composer';
+import { conanTgz } from '../clients/conan';
+import { challengeFor, registryToken, sha256 } from '../clients/container';
+import { descriptionText, rPackageArchive } from '../clients/cran';
+import { arMember, controlText, handMadeDeb } from '../clients/debian';
+import { buildApk } from '../clients/alpine';
+import { npmTarball, publishDocument } from '../clients/npm';
+import { nupkg, nuspec } from '../clients/nuget';
+import { gemspecYaml, gemWith } from '../clients/rubygems';
+import { buildConda, buildTarBz2, condaIndex } from '../clients/conda';
+import { renumberRpm } from '../clients/alt';
+import { handMadePackage, pkgInfo } from '../clients/arch';
+import { buildRpmSet, hasRpmbuild, rpmBytes, RpmSpecOptions, scratch } from '../clients/rpm';
+import { sourceArchive, swiftPmPublishForm, zipOf } from '../clients/swift';
+import { pubPackage } from '../clients/pub';
+import { buildBox } from '../clients/vagrant';
+import { coreEtag, FormatProfile, KitRequest, multipart } from '.';
 
 /**
- * The shared end-to-end kit (test/support/format-kit) run for each landed format: a
- * profile says how to publish and fetch an artifact; the kit runs the permission matrix,
- * the refused-upload checks and the download-header checks on both backends.
+ * The profile of each landed format for the shared end-to-end kit: how to publish and
+ * fetch an artifact. The kit runs the permission matrix, the refused-upload checks and
+ * the download-header checks on both backends; the `format-kit-*.e2e-spec.ts` files each
+ * run a share of these, so both Jest workers take part.
  */
 
 const BASIC = () => 'Basic realm="Wharf"';
@@ -848,7 +838,8 @@ const arch: FormatProfile = {
   etag: coreEtag,
 };
 
-for (const profile of [
+/** Every landed format's profile, in the order the kit files share them out. */
+export const PROFILES: FormatProfile[] = [
   generic,
   maven,
   helm,
@@ -873,31 +864,4 @@ for (const profile of [
   arch,
   // rpmbuild makes its artifacts; without it (outside CI) the rpm suite says so in its own spec.
   ...(hasRpmbuild() || process.env.CI === 'true' ? [rpm] : []),
-])
-  describeFormatKit(profile);
-
-describeEachBackend('format kit: its leftover check', (backend) => {
-  let t: TestApp;
-  beforeAll(async () => (t = await startTestApp(backend)));
-  afterAll(() => t?.close());
-
-  it('sees a staging object left in storage and a file left in the data directory', async () => {
-    const before = await storedState(t);
-    const storage = t.app.get<BlobStorage>(BLOB_STORAGE);
-    const key = uploadKey(generateStorageId());
-    await storage.put(key, Readable.from([Buffer.from('left behind')]));
-    const stray = path.join(t.config.dataDir, 'stray.tmp');
-    writeFileSync(stray, 'left behind');
-    try {
-      expect(await storedState(t)).toEqual({
-        ...before,
-        objects: [...before.objects, key].sort(),
-        debris: [...before.debris, 'stray.tmp'].sort(),
-      });
-    } finally {
-      await storage.delete(key);
-      rmSync(stray);
-    }
-    expect(await storedState(t)).toEqual(before);
-  });
-});
+];
