@@ -285,8 +285,7 @@ export class ContainerBlobsService {
     };
     if (!(await this.sessions.compareAndSet(claimed, next))) {
       // cancelled meanwhile: its parts are being removed; take this chunk's back too
-      if (inPlace && offset > 0) await undo().catch(() => undefined);
-      else await this.storage.delete(key);
+      await undo().catch(() => undefined);
       throw new OciError(
         OciErrorCode.BlobUploadUnknown,
         'the upload session was cancelled meanwhile',
