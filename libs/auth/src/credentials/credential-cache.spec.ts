@@ -145,4 +145,72 @@ describe('CredentialCache', () => {
     const again = await cache.getOrVerify(['basic', 'alice', 'pw'], async () => principal(1));
     expect(again.user.isActive).toBeUndefined();
   });
+
+  /** A verification that ends when the test says, counting its runs. */
+  function gate() {
+    const calls = { n: 0 };
+    const ends: { resolve: (p: Principal) => void; reject: (e: Error) => void }[] = [];
+    const verify = () =>
+      new Promise<Principal>((resolve, reject) => {
+        calls.n++;
+        ends.push({ resolve, reject });
+      });
+    return { calls, ends, verify };
+  }
+
+  it('runs one verification for the same credentials asked at once, and gives each caller its own copy', async () => {
+    const cache = new CredentialCache({ now });
+    const g = gate();
+    const hits: number[] = [];
+    const asks = [0, 1, 2].map((i) =>
+      cache.getOrVerify(
+        ['basic', 'alice', 'pw'],
+        g.verify,
+        async (p) => void hits.push(i + p.user.id),
+      ),
+    );
+    const other = cache.getOrVerify(['basic', 'alice', 'other-pw'], g.verify);
+    await new Promise((r) => setImmediate(r));
+    expect(g.calls.n).toBe(2);
+    g.ends[0].resolve(principal(7));
+    const [a, b, c] = await Promise.all(asks);
+    a.user.name = 'changed by the first caller';
+    expect([b.user.id, c.user.id]).toEqual([7, 7]);
+    expect(b.user.name).toBe('u7');
+    expect(b.user).not.toBe(c.user);
+    // the callers that joined a run are checked like a cache hit (the rate limiter's block)
+    expect(hits).toEqual([8, 9]);
+    g.ends[1].resolve(principal(8));
+    expect((await other).user.id).toBe(8);
+  });
+
+  it('hands the failure of a shared verification to every caller, and keeps nothing', async () => {
+    const cache = new CredentialCache({ now });
+    const g = gate();
+    const asks = [0, 1].map(() => cache.getOrVerify(['basic', 'alice', 'wrong'], g.verify));
+    await new Promise((r) => setImmediate(r));
+    g.ends[0].reject(new Error('invalid user name or password'));
+    for (const ask of asks) await expect(ask).rejects.toThrow('invalid user name or password');
+    expect(g.calls.n).toBe(1);
+    await expect(
+      cache.getOrVerify(['basic', 'alice', 'wrong'], async () => {
+        throw new Error('checked again');
+      }),
+    ).rejects.toThrow('checked again');
+    expect(cache.size).toBe(0);
+  });
+
+  it('does not let a request after an invalidation join a verification begun before it', async () => {
+    const cache = new CredentialCache({ now });
+    const g = gate();
+    const before = cache.getOrVerify(['basic', 'alice', 'old-password'], g.verify);
+    cache.invalidateUser(1);
+    const after = cache.getOrVerify(['basic', 'alice', 'old-password'], g.verify);
+    await new Promise((r) => setImmediate(r));
+    expect(g.calls.n).toBe(2);
+    g.ends[0].resolve(principal(1));
+    g.ends[1].reject(new Error('invalid user name or password'));
+    await expect(before).resolves.toBeDefined();
+    await expect(after).rejects.toThrow('invalid user name or password');
+  });
 });

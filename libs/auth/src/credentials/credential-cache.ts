@@ -29,6 +29,8 @@ interface CachedCredential {
 export class CredentialCache {
   private readonly key = randomBytes(32);
   private readonly entries: ExpiringLru<CachedCredential>;
+  /** Verifications under way, by the same key: concurrent requests share one. */
+  private readonly running = new Map<string, { digest: Buffer; shared: Promise<Principal> }>();
   // Bumped by every invalidation: a verification that started before it is not cached.
   private epoch = 0;
 
@@ -67,21 +69,41 @@ export class CredentialCache {
       await onHit?.(hit.principal);
       return copyPrincipal(hit.principal);
     }
+    // The same credentials already being verified (a client's parallel requests): wait for
+    // that run instead of starting another scrypt (CPU, and 16 MiB of memory each).
+    const running = this.running.get(id);
+    if (running && timingSafeEqual(running.digest, digest)) {
+      const principal = await running.shared;
+      await onHit?.(principal);
+      return copyPrincipal(principal);
+    }
     const epoch = this.epoch;
-    const principal = await verify();
-    if (epoch === this.epoch) this.entries.set(id, { digest, principal: copyPrincipal(principal) });
-    return principal;
+    const verification = verify();
+    // A copy taken before the first caller resumes: it may change the principal it gets.
+    const shared = verification.then(copyPrincipal);
+    shared.catch(() => undefined); // the first caller handles the failure
+    this.running.set(id, { digest, shared });
+    try {
+      const principal = await verification;
+      if (epoch === this.epoch)
+        this.entries.set(id, { digest, principal: copyPrincipal(principal) });
+      return principal;
+    } finally {
+      if (this.running.get(id)?.shared === shared) this.running.delete(id);
+    }
   }
 
   /** Forgets every credential of a user (password changed, user disabled or deleted). */
   invalidateUser(userId: number): void {
     this.epoch++;
+    this.running.clear();
     this.entries.deleteWhere((e) => e.principal.user.id === userId);
   }
 
   /** Forgets a revoked access token, whichever form it was sent in. */
   invalidateToken(tokenId: number): void {
     this.epoch++;
+    this.running.clear();
     this.entries.deleteWhere((e) => e.principal.tokenId === tokenId);
   }
 

@@ -1,4 +1,4 @@
-import { PasswordHasher } from './password-hasher';
+import { PasswordHasher, RunLimit } from './password-hasher';
 
 describe('PasswordHasher', () => {
   const hasher = new PasswordHasher();
@@ -43,5 +43,42 @@ describe('PasswordHasher', () => {
       hasher.verify('x', '$scrypt$ln=30,r=8,p=1$AAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
     ).resolves.toBe(false);
     await expect(hasher.burn('x')).resolves.toBeUndefined();
+  });
+});
+
+describe('RunLimit', () => {
+  it('runs at most its limit at once and starts the waiting ones in order', async () => {
+    const limit = new RunLimit(2);
+    const started: number[] = [];
+    const release: (() => void)[] = [];
+    let peak = 0;
+    const runs = [0, 1, 2, 3].map((i) =>
+      limit.run(async () => {
+        started.push(i);
+        peak = Math.max(peak, limit.running);
+        await new Promise<void>((r) => (release[i] = r));
+        return i;
+      }),
+    );
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1]);
+    release[1]();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    release[0]();
+    release[2]();
+    await new Promise((r) => setImmediate(r));
+    release[3]();
+    await expect(Promise.all(runs)).resolves.toEqual([0, 1, 2, 3]);
+    expect(started).toEqual([0, 1, 2, 3]);
+    expect(peak).toBe(2);
+    expect(limit.running).toBe(0);
+  });
+
+  it('frees its slot when a run fails', async () => {
+    const limit = new RunLimit(1);
+    await expect(limit.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limit.run(async () => 'next')).resolves.toBe('next');
+    expect(limit.running).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes, scrypt, ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 
 /**
  * scrypt cost: N = 2^14, r = 8, p = 1 (16 MiB, tens of milliseconds). Package managers
@@ -14,14 +15,54 @@ const SALT_LENGTH = 16;
 const MAX_LN = 20;
 const PHC = /^\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
+/**
+ * scrypt runs at once, per process, at most one per core (and never more than 2): more
+ * adds no throughput, takes 16 MiB each, and a burst of sign-ins would take every thread
+ * of libuv's pool (4) from the file reads and writes that share it. Later runs queue.
+ */
+export const SCRYPT_CONCURRENCY = Math.max(1, Math.min(2, availableParallelism()));
+
+/** Runs `work` with at most `limit` of them under way; the rest wait in order. */
+export class RunLimit {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  /** How many runs are under way (tests). */
+  get running(): number {
+    return this.active;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((go) => this.waiting.push(go));
+    else this.active++;
+    try {
+      return await work();
+    } finally {
+      // a waiter inherits this slot: `active` stays counted for it
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+const scryptRuns = new RunLimit(SCRYPT_CONCURRENCY);
+
 function scryptAsync(
   password: string,
   salt: Buffer,
   keyLength: number,
   options: ScryptOptions,
 ): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  return scryptRuns.run(
+    () =>
+      new Promise((resolve, reject) =>
+        scrypt(password, salt, keyLength, options, (err, key) =>
+          err ? reject(err) : resolve(key),
+        ),
+      ),
   );
 }
 
