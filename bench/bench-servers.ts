@@ -17,6 +17,9 @@ import path from 'node:path';
 import { freePortBlock } from '../test/support/private-services';
 import { SERVER_MAIN, serverBuilt } from '../test/support/server-process';
 
+/** Wharf's administrator in the bench. */
+export const ADMIN = { username: 'root', password: 'root-password-123' };
+
 export const DISTRIBUTION_BIN = '/usr/bin/docker-registry';
 
 export interface BenchServer {
@@ -120,8 +123,8 @@ export async function startWharf(
     PORT: String(await freePortBlock()),
     REGISTRY_DATA_DIR: dir,
     REGISTRY_LOG_LEVEL: 'warn',
-    REGISTRY_ADMIN_USERNAME: 'root',
-    REGISTRY_ADMIN_PASSWORD: 'root-password-123',
+    REGISTRY_ADMIN_USERNAME: ADMIN.username,
+    REGISTRY_ADMIN_PASSWORD: ADMIN.password,
     REGISTRY_LIMIT_SIZE_CONTAINER: '-1',
     ...extraEnv,
   };
@@ -132,7 +135,12 @@ export async function startWharf(
     .filter(Boolean);
   const args = [...flags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
   const child = spawn(process.execPath, [...args, SERVER_MAIN], {
-    env: { PATH: process.env.PATH!, ...env },
+    env: {
+      PATH: process.env.PATH!,
+      // glibc's allocator as `npm start` and the image set it (BENCH_MALLOC_MMAP_THRESHOLD='' for its default)
+      ...mallocEnv(),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -159,4 +167,9 @@ export async function startWharf(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function mallocEnv(): Record<string, string> {
+  const threshold = process.env.BENCH_MALLOC_MMAP_THRESHOLD ?? '4194304';
+  return threshold ? { MALLOC_MMAP_THRESHOLD_: threshold } : {};
 }

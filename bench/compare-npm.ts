@@ -19,12 +19,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { NpmSandbox, npmTarball, publishDocument } from '../test/support/clients/npm';
 import { freePortBlock } from '../test/support/private-services';
-import { serverBuilt, startServerProcess } from '../test/support/server-process';
+import { serverBuilt } from '../test/support/server-process';
+import { ADMIN, startWharf as startBenchWharf } from './bench-servers';
 import { Row } from './compare-types';
 
 const VERDACCIO_DIR = path.join(__dirname, '.cache', 'verdaccio');
 const VERDACCIO_MAIN = path.join(VERDACCIO_DIR, 'node_modules', 'verdaccio', 'bin', 'verdaccio');
-const ADMIN = { username: 'root', password: 'root-password-123' };
 const OWNER = 'bench';
 const OWNER_PASSWORD = 'bench-password-123';
 
@@ -141,18 +141,12 @@ async function startVerdaccio(): Promise<Server> {
   };
 }
 
-/** Wharf from dist/ on SQLite + files, a user `bench` with an access token. */
+/**
+ * Wharf from dist/ on SQLite + files, run as `npm start` runs it (bench-servers.ts), with
+ * a user `bench` and an access token.
+ */
 async function startWharf(): Promise<Server> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-wharf-npm-'));
-  const port = await freePortBlock();
-  const server = startServerProcess({
-    PORT: String(port),
-    REGISTRY_DATA_DIR: dir,
-    REGISTRY_LOG_LEVEL: 'warn',
-    REGISTRY_ADMIN_USERNAME: ADMIN.username,
-    REGISTRY_ADMIN_PASSWORD: ADMIN.password,
-  });
-  await server.ready();
+  const server = await startBenchWharf();
   const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
   const json = { 'content-type': 'application/json' };
   const created = await fetch(`${server.url}/api/v1/admin/users`, {
@@ -174,13 +168,10 @@ async function startWharf(): Promise<Server> {
   return {
     name: 'Wharf',
     registry: `${server.url}/api/packages/${OWNER}/npm/`,
-    pid: server.child.pid!,
+    pid: server.pid,
     auth: { authorization: `Bearer ${token}` },
     token,
-    async stop() {
-      await server.stop('SIGINT');
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => server.stop(),
   };
 }
 

@@ -1,3 +1,5 @@
+// first: the heap's growth is set before the modules load
+import './heap-tuning';
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { DataSource } from 'typeorm';
