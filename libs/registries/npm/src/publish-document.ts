@@ -230,9 +230,16 @@ export class Base64Decoder {
   private padded = false;
 
   decode(piece: string): Buffer {
-    let text = this.carry + piece.replace(/[\r\n]/g, '');
+    const clean = piece.replace(/[\r\n]/g, '');
+    if (this.padded) {
+      // The JSON parser cuts the string anywhere, also between two '=' of the padding.
+      if (!/^=*$/.test(clean))
+        throw RegistryError.invalid('package attachment is invalid: data is not base64');
+      return Buffer.alloc(0);
+    }
+    let text = this.carry + clean;
     const pad = text.indexOf('=');
-    if (this.padded || (pad >= 0 && !/^=*$/.test(text.slice(pad))))
+    if (pad >= 0 && !/^=*$/.test(text.slice(pad)))
       throw RegistryError.invalid('package attachment is invalid: data is not base64');
     if (pad >= 0) {
       this.padded = true;
