@@ -4,6 +4,7 @@ import { MYSQL_S3, SQLITE_FS } from '../testing/backends';
 import { blobKey } from '../storage/blob-keys';
 import { createCoreTestContext, CoreTestContext } from '../testing/core-test-context';
 import { describeIf } from '../testing/test-env';
+import { SMALL_BLOB } from './package-download.service';
 import { PackageType } from './package-type';
 
 describeIf(MYSQL_S3.available, MYSQL_S3.missing, 'downloads with REGISTRY_S3_SERVE_DIRECT', () => {
@@ -70,5 +71,48 @@ describe('downloads with REGISTRY_FS_ACCEL_REDIRECT', () => {
     const chunks: Buffer[] = [];
     for await (const c of kept.stream) chunks.push(c as Buffer);
     expect(Buffer.concat(chunks)).toEqual(content);
+  });
+});
+
+describe('downloads from the filesystem', () => {
+  let ctx: CoreTestContext;
+  beforeAll(async () => {
+    ctx = await createCoreTestContext(SQLITE_FS);
+  });
+  afterAll(async () => ctx?.close());
+
+  async function stored(size: number) {
+    const owner = await ctx.makeOwner();
+    const content = randomBytes(size);
+    const staged = await ctx.ingest.ingest(Readable.from([content]));
+    const { file } = await ctx.packages.createVersionWithFile(
+      { ownerId: owner.id, type: PackageType.Generic, name: `cached-${size}` },
+      { version: '1', creatorId: owner.id },
+      { name: 'tool.bin', blob: staged, isLead: true },
+    );
+    return { content, blob: (await ctx.query.getBlob(file.blobId))! };
+  }
+  async function read(
+    blob: Parameters<CoreTestContext['downloads']['openBlob']>[0],
+    range?: { start: number; end: number },
+  ) {
+    const opened = await ctx.downloads.openBlob(blob, { range });
+    if (opened.kind !== 'stream') throw new Error(`expected a stream, got ${opened.kind}`);
+    const chunks: Buffer[] = [];
+    for await (const c of opened.stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  it('keeps a blob up to SMALL_BLOB in memory once read (ranges too), and reads a larger one from storage each time', async () => {
+    const small = await stored(SMALL_BLOB);
+    const large = await stored(SMALL_BLOB + 1);
+    expect(await read(small.blob)).toEqual(small.content);
+    expect(await read(large.blob)).toEqual(large.content);
+    // Blobs never change: with the stored objects gone, only the one in memory still reads.
+    await ctx.storage.delete(blobKey(small.blob.storageId));
+    await ctx.storage.delete(blobKey(large.blob.storageId));
+    expect(await read(small.blob)).toEqual(small.content);
+    expect(await read(small.blob, { start: 5, end: 9 })).toEqual(small.content.subarray(5, 10));
+    await expect(read(large.blob)).rejects.toThrow();
   });
 });
