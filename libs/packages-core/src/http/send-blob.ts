@@ -103,7 +103,8 @@ export async function sendOpenedBlob(
       sendAccelRedirect(res, opened.blob, opened.path, options);
       return;
     case 'stream':
-      return sendStream(req, res, opened, options);
+    case 'bytes':
+      return sendBody(req, res, opened, options);
     default: {
       const unknown: never = opened; // a new kind must be sent here, or it compiles no more
       throw new Error(`unknown opened blob ${JSON.stringify(unknown)}`);
@@ -130,10 +131,14 @@ function sendAccelRedirect(
   res.status(200).end();
 }
 
-async function sendStream(
+/**
+ * The blob's bytes, or the range asked for. Bytes in memory go out in one `end()`: a
+ * stream pipeline per small response cost more CPU than the write itself.
+ */
+async function sendBody(
   req: Request,
   res: Response,
-  opened: Extract<OpenedBlob, { kind: 'stream' }>,
+  opened: Extract<OpenedBlob, { kind: 'stream' | 'bytes' }>,
   options: BlobResponseOptions,
 ): Promise<void> {
   const { blob, range } = opened;
@@ -144,6 +149,10 @@ async function sendStream(
     res.setHeader('Content-Length', String(range.end - range.start + 1));
   } else {
     res.setHeader('Content-Length', String(blob.size));
+  }
+  if (opened.kind === 'bytes') {
+    res.end(req.method === 'HEAD' ? undefined : opened.bytes);
+    return;
   }
   if (req.method === 'HEAD') {
     opened.stream.destroy();

@@ -4,6 +4,8 @@ import { MYSQL_S3, SQLITE_FS } from '../testing/backends';
 import { blobKey } from '../storage/blob-keys';
 import { createCoreTestContext, CoreTestContext } from '../testing/core-test-context';
 import { describeIf } from '../testing/test-env';
+import { PackageBlobEntity } from '../entities';
+import { openedBytes } from '../testing/opened-bytes';
 import { SMALL_BLOB } from './package-download.service';
 import { PackageType } from './package-type';
 
@@ -66,11 +68,7 @@ describe('downloads with REGISTRY_FS_ACCEL_REDIRECT', () => {
     expect((await ctx.query.findVersion(version.packageId, '1'))!.downloadCount).toBe(1);
     expect((await ctx.downloads.openBlob(blob, { headOnly: true })).kind).toBe('stream');
     const kept = await ctx.downloads.openBlob(blob, { neverRedirect: true });
-    expect(kept.kind).toBe('stream');
-    if (kept.kind !== 'stream') return;
-    const chunks: Buffer[] = [];
-    for await (const c of kept.stream) chunks.push(c as Buffer);
-    expect(Buffer.concat(chunks)).toEqual(content);
+    expect(await openedBytes(kept)).toEqual(content);
   });
 });
 
@@ -92,20 +90,14 @@ describe('downloads from the filesystem', () => {
     );
     return { content, blob: (await ctx.query.getBlob(file.blobId))! };
   }
-  async function read(
-    blob: Parameters<CoreTestContext['downloads']['openBlob']>[0],
-    range?: { start: number; end: number },
-  ) {
-    const opened = await ctx.downloads.openBlob(blob, { range });
-    if (opened.kind !== 'stream') throw new Error(`expected a stream, got ${opened.kind}`);
-    const chunks: Buffer[] = [];
-    for await (const c of opened.stream) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  }
+  const read = async (blob: PackageBlobEntity, range?: { start: number; end: number }) =>
+    openedBytes(await ctx.downloads.openBlob(blob, { range }));
 
   it('keeps a blob up to SMALL_BLOB in memory once read (ranges too), and reads a larger one from storage each time', async () => {
     const small = await stored(SMALL_BLOB);
     const large = await stored(SMALL_BLOB + 1);
+    expect((await ctx.downloads.openBlob(small.blob)).kind).toBe('bytes');
+    expect((await ctx.downloads.openBlob(large.blob)).kind).toBe('stream');
     expect(await read(small.blob)).toEqual(small.content);
     expect(await read(large.blob)).toEqual(large.content);
     // Blobs never change: with the stored objects gone, only the one in memory still reads.

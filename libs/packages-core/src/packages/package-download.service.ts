@@ -13,7 +13,9 @@ export type OpenedBlob =
    * internal location), Range included; Wharf opens nothing.
    */
   | { kind: 'accel'; path: string; blob: PackageBlobEntity }
-  | { kind: 'stream'; blob: PackageBlobEntity; stream: Readable; range?: Required<ByteRange> };
+  | { kind: 'stream'; blob: PackageBlobEntity; stream: Readable; range?: Required<ByteRange> }
+  /** A small blob from memory: `bytes` are the range asked for, or the whole blob. */
+  | { kind: 'bytes'; blob: PackageBlobEntity; bytes: Buffer; range?: Required<ByteRange> };
 
 export interface OpenOptions {
   range?: Required<ByteRange>;
@@ -109,7 +111,7 @@ export class PackageDownloadService {
       const bytes = await this.smallBlob(blob);
       const { range } = options;
       const part = range ? bytes.subarray(range.start, range.end + 1) : bytes;
-      return { kind: 'stream', blob, stream: Readable.from([part]), range };
+      return { kind: 'bytes', blob, bytes: part, range };
     }
     const stream = await this.storage.get(key, options.range);
     return { kind: 'stream', blob, stream, range: options.range };
