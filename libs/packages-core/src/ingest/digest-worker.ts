@@ -21,9 +21,27 @@ export type OffloadedAlgorithm = 'md5' | 'sha1' | 'sha512';
 const LANES: OffloadedAlgorithm[][] = [['md5'], ['sha1', 'sha512']];
 const BATCH = 1024 * 1024;
 const MAX_IN_FLIGHT = 8 * BATCH;
-/** Free batches kept for reuse, process-wide. */
+/** Free batches kept for reuse, process-wide, while a lane is busy. */
 const MAX_FREE_BATCHES = 32;
 const freeBatches: SharedArrayBuffer[] = [];
+/**
+ * A worker with no job for this long exits, and with the last one the free batches go:
+ * an isolate holds ~10 MiB, the batches up to 32 MiB, for uploads that may not come again.
+ */
+let idleMs = 10_000;
+
+/** Tests: how long an idle worker lives. */
+export function setDigestWorkerIdleMs(ms: number): void {
+  idleMs = ms;
+}
+
+/** Tests: the digest workers running now, and the free batches held. */
+export function digestWorkerState(): { workers: number; freeBatches: number } {
+  return {
+    workers: (lanes ?? []).filter((l) => l.running).length,
+    freeBatches: freeBatches.length,
+  };
+}
 
 // Plain JavaScript evaluated as the worker: the same code runs from dist/ and under ts-jest.
 const WORKER_SOURCE = `
@@ -64,10 +82,16 @@ interface JobHandlers {
 class Lane {
   private worker?: Worker;
   private readonly jobs = new Map<number, JobHandlers>();
+  private idle?: NodeJS.Timeout;
 
   constructor(readonly algorithms: OffloadedAlgorithm[]) {}
 
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   open(id: number, handlers: JobHandlers): void {
+    clearTimeout(this.idle);
     this.jobs.set(id, handlers);
     this.post({ t: 'open', id, algorithms: this.algorithms });
     // Running jobs keep the process alive; an idle worker does not (tests, CLI commands).
@@ -85,7 +109,19 @@ class Lane {
   }
 
   private unrefWhenIdle(): void {
-    if (this.jobs.size === 0) this.worker?.unref();
+    if (this.jobs.size || !this.worker) return;
+    this.worker.unref();
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.retire(), idleMs).unref();
+  }
+
+  /** No job came for `idleMs`: the worker exits; the next job starts another. */
+  private retire(): void {
+    const worker = this.worker;
+    if (!worker || this.jobs.size) return;
+    this.worker = undefined; // its exit event now concerns no job
+    void worker.terminate();
+    if (!lanes?.some((l) => l.running)) freeBatches.length = 0;
   }
 
   private started(): Worker {
@@ -102,7 +138,8 @@ class Lane {
       }
     });
     const fail = (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return; // retired while idle: it had no jobs
+      this.worker = undefined;
       const jobs = [...this.jobs.values()];
       this.jobs.clear();
       for (const job of jobs) job.fail(err);

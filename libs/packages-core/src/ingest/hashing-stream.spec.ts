@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PayloadTooLargeError } from '../errors/registry-error';
+import { digestWorkerState, setDigestWorkerIdleMs } from './digest-worker';
 import { HashingStream } from './hashing-stream';
 
 const hex = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest('hex');
@@ -62,5 +63,24 @@ describe('HashingStream', () => {
     // the workers are still usable afterwards
     const data = randomBytes(2 * 1024 * 1024);
     expect((await hashThrough(data, 65536)).digests.sha1).toBe(hex('sha1', data));
+  });
+
+  it('lets idle digest workers exit with the batches they used, and starts them again for the next large body', async () => {
+    setDigestWorkerIdleMs(200);
+    try {
+      const data = randomBytes(4 * 1024 * 1024);
+      await hashThrough(data, 65536);
+      expect(digestWorkerState().workers).toBe(2);
+      expect(digestWorkerState().freeBatches).toBeGreaterThan(0);
+      const deadline = Date.now() + 5000;
+      while (digestWorkerState().workers > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(digestWorkerState()).toEqual({ workers: 0, freeBatches: 0 });
+      const again = await hashThrough(data, 65536);
+      expect(again.digests.sha1).toBe(hex('sha1', data));
+      expect(again.digests.md5).toBe(hex('md5', data));
+    } finally {
+      setDigestWorkerIdleMs(10_000);
+    }
   });
 });
