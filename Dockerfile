@@ -14,12 +14,12 @@ COPY libs libs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# A 4 MiB semi-space keeps the young generation (request buffers) small, and glibc hands
-# allocations of 4 MiB and more (an scrypt run takes 16 MiB) back to the system when they
-# are freed instead of keeping them in its arenas: peak RSS stays under 200 MiB under
-# load for a few percent of throughput (README, Performance).
+# A 2 MiB semi-space scavenges request Buffers every few MiB (main.js sets how far the
+# old generation grows), and glibc hands allocations of 4 MiB and more (an scrypt run
+# takes 16 MiB) back to the system when freed instead of keeping them in its arenas:
+# peak RSS stays under 200 MiB under the bench's loads (README, Performance).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
+    NODE_OPTIONS=--max-semi-space-size=2 \
     MALLOC_MMAP_THRESHOLD_=4194304 \
     PORT=3000 \
     REGISTRY_DATA_DIR=/data

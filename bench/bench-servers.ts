@@ -130,7 +130,7 @@ export async function startWharf(
   };
   const profile = process.env.BENCH_PROFILE;
   // As `npm start` and the image run it (BENCH_NODE_FLAGS overrides, e.g. '' for Node's defaults).
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=4')
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=2')
     .split(' ')
     .filter(Boolean);
   const args = [...flags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
@@ -171,5 +171,9 @@ export async function startWharf(
 
 function mallocEnv(): Record<string, string> {
   const threshold = process.env.BENCH_MALLOC_MMAP_THRESHOLD ?? '4194304';
-  return threshold ? { MALLOC_MMAP_THRESHOLD_: threshold } : {};
+  const arenas = process.env.BENCH_MALLOC_ARENA_MAX;
+  return {
+    ...(threshold && { MALLOC_MMAP_THRESHOLD_: threshold }),
+    ...(arenas && { MALLOC_ARENA_MAX: arenas }),
+  };
 }
