@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
-import { documentEtag, GeneratedDocument } from '../http/serve-document';
+import { documentEtag, GeneratedDocument, keepEncodedBody } from '../http/serve-document';
 import { DocumentScope, readGeneration } from './document-generations';
 import { readShardGenerations, ShardGenerations } from './document-shards';
 import { LruByBytes } from './lru-by-bytes';
@@ -69,7 +69,7 @@ export class DocumentCache {
     if (!pending) {
       pending = derive(entry.doc).then((made) => {
         const doc = { ...made, etag: made.etag ?? documentEtag(made.body) };
-        entry.bytes += Buffer.byteLength(doc.body);
+        entry.bytes += Buffer.byteLength(doc.body) + keepEncodedBody(doc);
         // Count the derived bytes against the budget, unless a newer build replaced the entry.
         if (this.documents.get(id) === entry) this.documents.set(id, entry, entry.bytes);
         return doc;
@@ -121,7 +121,8 @@ export class DocumentCache {
       generation,
       doc,
       derived: new Map(),
-      bytes: Buffer.byteLength(doc.body),
+      // a string body is also kept encoded, for serveDocument: counted in the budget
+      bytes: Buffer.byteLength(doc.body) + keepEncodedBody(doc),
     };
     // Should a slower build of an older generation land last, the next request rebuilds.
     this.documents.set(id, entry, entry.bytes);

@@ -20,6 +20,24 @@ export interface ServeDocumentOptions {
   status?: number;
 }
 
+/**
+ * UTF-8 bytes of documents whose body is a string, made once: Node encodes a string
+ * body on every `res.end()`, ~10 ms for a 1.4 MiB index against ~1 ms for a Buffer.
+ * Keyed by the document object, so a copy with another body never gets these bytes.
+ */
+const encodedBodies = new WeakMap<GeneratedDocument, Buffer>();
+
+/**
+ * Encodes a string body once for every later `serveDocument` of this same object (the
+ * document cache's copies); returns the bytes held for it (0 for a Buffer body).
+ */
+export function keepEncodedBody(doc: GeneratedDocument): number {
+  if (typeof doc.body !== 'string') return 0;
+  const bytes = Buffer.from(doc.body);
+  encodedBodies.set(doc, bytes);
+  return bytes.length;
+}
+
 /** The strong ETag of a body: its sha256, quoted. */
 export function documentEtag(body: Buffer | string): string {
   return `"${createHash('sha256').update(body).digest('hex')}"`;
@@ -46,8 +64,9 @@ export function serveDocument(
   if (answerNotModified(req, res, etag.replace(/^W\//, ''), doc.lastModified)) return;
   res.status(options.status ?? 200);
   res.setHeader('Content-Type', doc.contentType);
-  res.setHeader('Content-Length', String(Buffer.byteLength(doc.body)));
-  res.end(req.method === 'HEAD' ? undefined : doc.body);
+  const body = encodedBodies.get(doc) ?? doc.body;
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)));
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** An owner's armoured OpenPGP public key as the `repository.key` download (debian, rpm, arch). */
