@@ -171,9 +171,5 @@ export async function startWharf(
 
 function mallocEnv(): Record<string, string> {
   const threshold = process.env.BENCH_MALLOC_MMAP_THRESHOLD ?? '4194304';
-  const arenas = process.env.BENCH_MALLOC_ARENA_MAX;
-  return {
-    ...(threshold && { MALLOC_MMAP_THRESHOLD_: threshold }),
-    ...(arenas && { MALLOC_ARENA_MAX: arenas }),
-  };
+  return threshold ? { MALLOC_MMAP_THRESHOLD_: threshold } : {};
 }
